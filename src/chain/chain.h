@@ -35,6 +35,10 @@ typedef struct {
 } chain_call;
 sms_status chain_eth_call_batch(chain_client *c, chain_call *calls, size_t n);
 
+/* The random "from" address of this client ("0x" + 40 lower-case hex digits), valid until
+ * chain_client_free. Exposed for logs and tests. */
+const char *chain_client_from(const chain_client *c);
+
 /* Number of HTTP requests sent so far (for tests and benches). */
 uint64_t chain_client_requests_sent(const chain_client *c);
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config/cron.h"
 #include "core/log.h"
 #include "core/status.h"
 
@@ -36,12 +37,16 @@ typedef struct {
     unsigned connection_timeout_s;  /* IEXEC_SMS_CONNECTION_TIMEOUT_SECONDS, 30 */
 
     /* Storage */
-    char *database_url;             /* normalised: "sqlite:/abs/or/rel/path" or "postgresql://..." */
+    char *database_url;             /* normalised: "sqlite:/abs/or/rel/path" or "postgresql://..." (may hold a
+                                     * password: never log it). From IEXEC_SMS_DATABASE_URL (PATH, sqlite:PATH,
+                                     * sqlite:///PATH, postgresql://, postgres://) or else IEXEC_SMS_H2_URL
+                                     * jdbc:h2:file:X -> "sqlite:X.sqlite"; default "sqlite:/data/sms-h2.sqlite" */
     char *aes_key_path;             /* IEXEC_SMS_STORAGE_ENCRYPTION_AES_KEY_PATH, /data/iexec-sms-aes.key */
     size_t exists_cache_max;        /* IEXEC_SMS_EXISTS_CACHE_MAX_ENTRIES, 100000 */
 
     /* Chain */
-    char *node_address;             /* IEXEC_SMS_BLOCKCHAIN_NODE_ADDRESS or IEXEC_BLOCKCHAIN_NODE_ADDRESS */
+    char *node_address;             /* IEXEC_SMS_BLOCKCHAIN_NODE_ADDRESS or IEXEC_BLOCKCHAIN_NODE_ADDRESS,
+                                     * https://bellecour.iex.ec; an http(s) URL with a host */
     long chain_timeout_ms;          /* IEXEC_SMS_BLOCKCHAIN_TIMEOUT_MS, 5000 */
     char hub_address[43];           /* IEXEC_HUB_ADDRESS, lower-cased */
     int64_t chain_id;               /* IEXEC_CHAIN_ID, 134 */
@@ -53,33 +58,43 @@ typedef struct {
 
     /* Admin and operations */
     char *admin_api_key;            /* IEXEC_SMS_ADMIN_API_KEY; NULL when unset or blank */
-    char *admin_storage_location;   /* IEXEC_SMS_ADMIN_STORAGE_LOCATION, /backup */
+    char *admin_storage_location;   /* IEXEC_SMS_ADMIN_STORAGE_LOCATION, /backup; absolute, no trailing '/' */
     int out_of_service_enabled;     /* ADMIN_OUTOFSERVICE_ENABLED / ADMIN_OUT_OF_SERVICE_ENABLED == "true" */
     int metrics_refresh_interval_s; /* IEXEC_SMS_METRICS_STORAGE_REFRESH_INTERVAL, 30 */
     char *challenge_cleanup_cron;   /* IEXEC_TEE_CHALLENGE_CLEANUP_CRON, @hourly */
+    cron_schedule challenge_cleanup_schedule; /* challenge_cleanup_cron, parsed (use with cron_next_ms) */
     int challenge_cleanup_batch;    /* IEXEC_TEE_CHALLENGE_CLEANUP_MAX_BATCH_SIZE, 500 */
     int64_t challenge_cleanup_retention_ms; /* IEXEC_TEE_CHALLENGE_CLEANUP_RETENTION_DURATION, P5D */
-    int prometheus_exposed;         /* MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE contains prometheus (default: yes) */
+    int prometheus_exposed;         /* 1 when MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE is unset (our default,
+                                     * unlike the reference) or a comma list containing prometheus or "*" */
     sms_log_level log_level;        /* IEXEC_LOG_LEVEL, INFO */
 
-    /* TEE */
-    tee_framework framework;        /* IEXEC_SMS_TEE_RUNTIME_FRAMEWORK; NONE = secrets-only */
-    tee_pipeline *pipelines;        /* TEE_WORKER_PIPELINES_<n>_* and the IEXEC_TEE_WORKER_* seed names */
+    /* TEE. With framework NONE every field below is NULL/0. Fields that a framework's
+     * profile does not have are NULL/0 too: web/enclave host+port for TDX; key store for
+     * Gramine; scone_* for Gramine/TDX; gramine_* for Scone/TDX; tdx_* for Scone/Gramine. */
+    tee_framework framework;        /* IEXEC_SMS_TEE_RUNTIME_FRAMEWORK; unset/empty = NONE = secrets-only */
+    tee_pipeline *pipelines;        /* TEE_WORKER_PIPELINES_<n>_* (n = 0.. without gaps, at most 32); each field of
+                                     * pipeline 0 falls back to IEXEC_TEE_WORKER_{PRE,POST}_COMPUTE_{IMAGE,
+                                     * FINGERPRINT,HEAP_SIZE_GB,ENTRYPOINT}; its version then defaults to v5
+                                     * (scone), v0 (gramine) or v0.1 (tdx). Versions unique; TDX exactly one */
     size_t n_pipelines;
     char *sp_web_hostname;          /* IEXEC_SECRET_PROVISIONER_WEB_HOSTNAME, localhost */
     int sp_web_port;                /* IEXEC_SECRET_PROVISIONER_WEB_PORT, 8081 scone / 8080 gramine */
     char *sp_enclave_hostname;      /* IEXEC_SECRET_PROVISIONER_ENCLAVE_HOSTNAME, localhost */
     int sp_enclave_port;            /* IEXEC_SECRET_PROVISIONER_ENCLAVE_PORT, 18765 scone / 4433 gramine */
-    char *ssl_keystore;             /* IEXEC_SMS_SSL_KEYSTORE */
-    char *ssl_keystore_password;    /* IEXEC_SMS_SSL_KEYSTORE_PASSWORD (never logged) */
-    char *ssl_keystore_type;        /* IEXEC_SMS_SSL_KEYSTORE_TYPE, PKCS12 */
+    char *ssl_keystore;             /* IEXEC_SMS_SSL_KEYSTORE, /app/ssl-keystore-dev.p12 scone / none tdx */
+    char *ssl_keystore_password;    /* IEXEC_SMS_SSL_KEYSTORE_PASSWORD, whatever scone / none tdx (never logged) */
+    char *ssl_keystore_type;        /* IEXEC_SMS_SSL_KEYSTORE_TYPE, PKCS12 (the only accepted value) */
     char *ssl_keystore_alias;       /* IEXEC_SMS_SSL_KEYSTORE_ALIAS, iexec-core */
-    char *provisioner_ca_file;      /* IEXEC_SECRET_PROVISIONER_CA_FILE: CA or pinned cert to verify CAS/TDX storage */
-    char *scone_las_image;          /* IEXEC_SMS_IMAGE_LAS_IMAGE */
-    char *scone_tolerated_insecure_options; /* IEXEC_SCONE_TOLERATED_INSECURE_OPTIONS */
-    char *scone_ignored_sgx_advisories;     /* IEXEC_IGNORED_SGX_ADVISORIES */
-    char *scone_attestation_mode;   /* TEE_SCONE_ATTESTATION_MODE, maa */
-    char **scone_attestation_urls;  /* TEE_SCONE_ATTESTATION_URLS_<n> / TEE_SCONE_ATTESTATION_URL */
+    char *provisioner_ca_file;      /* IEXEC_SECRET_PROVISIONER_CA_FILE: CA or pinned cert to verify CAS/TDX storage;
+                                     * NULL when unset */
+    char *scone_las_image;          /* IEXEC_SMS_IMAGE_LAS_IMAGE (required for scone) */
+    char *scone_tolerated_insecure_options; /* IEXEC_SCONE_TOLERATED_INSECURE_OPTIONS, normalised "a,b" ("" = none) */
+    char *scone_ignored_sgx_advisories;     /* IEXEC_IGNORED_SGX_ADVISORIES, normalised "A,B" ("" = none) */
+    char *scone_attestation_mode;   /* TEE_SCONE_ATTESTATION_MODE, "maa" or "hardware" (lower case), maa */
+    char **scone_attestation_urls;  /* TEE_SCONE_ATTESTATION_URLS_<n>, else TEE_SCONE_ATTESTATION_URL, else
+                                     * https://sharedweu.weu.attest.azure.net; TEE_SCONE_ATTESTATION_URL="" gives
+                                     * an empty list (refused in maa mode) */
     size_t n_scone_attestation_urls;
     char *gramine_sps_login;        /* IEXEC_GRAMINE_SPS_WEB_LOGIN, admin */
     char *gramine_sps_password;     /* IEXEC_GRAMINE_SPS_WEB_PASSWORD, admin (never logged) */
@@ -91,11 +106,28 @@ typedef struct {
 /* Function used to read variables (getenv in production, a table in tests). */
 typedef const char *(*config_getenv_fn)(const char *name);
 
+/* getenv(3) with the config_getenv_fn signature (getenv itself returns char *, which does
+ * not convert under -Werror): pass it to config_load in production. */
+const char *config_process_getenv(const char *name);
+
 /* Fill cfg from the environment. On failure returns SMS_EINVAL and writes one line into
  * errbuf such as: "IEXEC_SMS_PORT: expected an integer 1..65535, got 'abc'" (secret
- * variables are never echoed). cfg is left freeable in every case. */
+ * variables are never echoed). cfg is left freeable in every case.
+ *   cfg       : overwritten (not freed first); on failure everything already allocated is
+ *               released and cfg is zeroed, so config_free is optional then
+ *   getenv_fn : returns the value of a variable or NULL; an empty value counts as unset
+ *               (except the few documented cases: TEE_SCONE_ATTESTATION_URL and
+ *               MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE)
+ *   errbuf    : may be NULL; errcap bytes, NUL-terminated when errcap > 0
+ * Returns SMS_OK, SMS_EINVAL or SMS_ENOMEM. Not thread-safe (call once at start-up). */
 sms_status config_load(sms_config *cfg, config_getenv_fn getenv_fn, char *errbuf, size_t errcap);
+/* Frees every string (secrets zeroed first) and zeroes cfg. NULL-safe, idempotent. */
 void config_free(sms_config *cfg);
+
+/* Logs the effective configuration at INFO (never secrets, database credentials or URL
+ * paths that may embed API keys) and WARN lines for insecure settings (development key
+ * store, default Gramine credentials, no TEE framework). */
+void config_log_summary(const sms_config *cfg);
 
 /* `iexec-sms --help`: usage and every variable with its default and meaning. */
 void config_print_help(FILE *out);

@@ -17,6 +17,7 @@ const char *sms_status_name(sms_status st)
     case SMS_EIO: return "EIO";
     case SMS_ETIMEOUT: return "ETIMEOUT";
     case SMS_EBUSY: return "EBUSY";
+    case SMS_EUNAVAIL: return "EUNAVAIL";
     }
     return "UNKNOWN";
 }

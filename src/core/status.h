@@ -16,7 +16,8 @@ typedef enum {
     SMS_ETOOBIG = 10,     /* size limit exceeded */
     SMS_EIO = 11,         /* file-system failure */
     SMS_ETIMEOUT = 12,    /* bounded wait exceeded */
-    SMS_EBUSY = 13        /* resource held by another operation */
+    SMS_EBUSY = 13,       /* resource held by another operation */
+    SMS_EUNAVAIL = 14     /* a remote service (chain node, provisioner) is unreachable */
 } sms_status;
 
 /* Short stable name, for logs ("ENOTFOUND"...). Never NULL. */

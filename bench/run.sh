@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# iexec-sms benchmark (issue 2): measures, in one run on this machine,
+#   1. HEAD /secrets/web2 requests/s with wrk, against nginx returning a static 204 with
+#      the same wrk settings (target ratio >= 0.7);
+#   2. signed POST /secrets/web2 writes/s from 16 concurrent clients (sms-loadgen), against
+#      the in-process floor (sms-floor: same recoveries, encryptions and inserts, no HTTP,
+#      one thread per core, 16 records per durable transaction) (target ratio >= 0.5);
+#   3. resident memory of the daemon idle and under the write load.
+# Prints figures, not a verdict: the exit status is 0 whatever the ratios (non-zero only
+# when the bench itself cannot run). See bench/README.md.
+#
+# Environment (all optional):
+#   BUILD_DIR       where iexec-sms, sms-loadgen and sms-floor are (default: <repo>/build)
+#   BENCH_TMPDIR    parent of the scratch directory; should be on the disk a real store
+#                   would use, since fsync cost dominates the write figures (default /tmp)
+#   BENCH_WRITES    signed POSTs, and floor records (default 20000)
+#   BENCH_CLIENTS   concurrent write clients (default 16)
+#   WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS   wrk settings (default 2, 64, 10)
+set -u
+set -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+SMS_BIN=$BUILD_DIR/iexec-sms
+LOADGEN_BIN=$BUILD_DIR/sms-loadgen
+FLOOR_BIN=$BUILD_DIR/sms-floor
+WRITES=${BENCH_WRITES:-20000}
+CLIENTS=${BENCH_CLIENTS:-16}
+WRK_THREADS=${WRK_THREADS:-2}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
+WRK_SECONDS=${WRK_SECONDS:-10}
+HEAD_TARGET_RATIO=0.7
+WRITE_TARGET_RATIO=0.5
+HUB=0x5FC8d32690cc91D4c39d9d3abcBD16989F875707
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+for bin in "$SMS_BIN" "$LOADGEN_BIN" "$FLOOR_BIN"; do
+    [[ -x $bin ]] || die "$bin not found: build it (make; cmake --build $BUILD_DIR --target sms-loadgen sms-floor) or set BUILD_DIR"
+done
+command -v wrk >/dev/null || die "wrk not found (Debian package wrk)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x $NGINX ]] || die "nginx not found (Debian package nginx-light)"
+
+TMP=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/sms-bench.XXXXXX") || die "cannot create a scratch directory"
+PIDS=()
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${PIDS[@]}"; do
+        # nginx and the daemon drain on SIGTERM; give them a moment, then insist.
+        for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A TCP port nobody listens on (checked, then used at once; races are unlikely on a
+# bench machine and would show as a start failure).
+free_port() {
+    local port
+    for _ in $(seq 1 50); do
+        port=$((20000 + RANDOM % 40000))
+        if ! ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
+            echo "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Wait until url answers (any HTTP status), at most $2 tenths of a second.
+wait_http() {
+    local url=$1 tries=$2
+    for _ in $(seq 1 "$tries"); do
+        curl -s -o /dev/null --max-time 1 "$url" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+rss_kib() {
+    local key value _
+    while read -r key value _; do
+        if [[ $key == VmRSS: ]]; then
+            echo "$value"
+            return 0
+        fi
+    done <"/proc/$1/status" 2>/dev/null
+    echo 0
+}
+
+# Background sampler: highest VmRSS of pid every 100 ms until $TMP/stop-sampling exists.
+sample_rss_peak() {
+    local pid=$1 out=$2 peak=0 v
+    while [[ ! -e $TMP/stop-sampling ]] && kill -0 "$pid" 2>/dev/null; do
+        v=$(rss_kib "$pid")
+        ((v > peak)) && peak=$v
+        echo "$peak" >"$out"
+        sleep 0.1
+    done
+}
+
+# wrk's "Requests/sec:" figure for HEAD $2 on base URL $1; non-2xx responses are reported
+# on stderr since a 404 or 500 would be fast and meaningless.
+wrk_head() {
+    local base=$1 path=$2 log=$3
+    timeout $((WRK_SECONDS + 30)) wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --timeout 5s \
+        -s "$TMP/head.lua" "$base$path" >"$log" 2>&1
+    if grep -q "Non-2xx\|Socket errors" "$log"; then
+        echo "bench: wrk on $base reported errors:" >&2
+        grep "Non-2xx\|Socket errors" "$log" >&2
+    fi
+    awk '/^Requests\/sec:/ {print $2}' "$log"
+}
+
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b; else printf "n/a" }'
+}
+
+verdict() {
+    awk -v r="$1" -v t="$2" 'BEGIN { if (r == "n/a") print "n/a"; else if (r + 0 >= t + 0) print "PASS"; else print "MISS" }'
+}
+
+mib() {
+    awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'
+}
+
+NCPU=$(nproc)
+CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+echo "iexec-sms benchmark: $NCPU cores ($CPU_MODEL), scratch on $(df -PT "$TMP" | awk 'NR==2 {print $2 " " $1}')"
+echo
+
+cat >"$TMP/head.lua" <<'EOF'
+wrk.method = "HEAD"
+EOF
+
+# ---- nginx reference ----
+NGINX_PORT=$(free_port) || die "no free port"
+mkdir -p "$TMP/nginx"
+sed -e "s|@PREFIX@|$TMP/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@WORKERS@|$NCPU|g" \
+    "$ROOT/bench/nginx.conf.in" >"$TMP/nginx/nginx.conf"
+"$NGINX" -p "$TMP/nginx" -e "$TMP/nginx/nginx-error.log" -c "$TMP/nginx/nginx.conf" >"$TMP/nginx/stdout.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$NGINX_PORT/" 50 || die "nginx did not start: $(cat "$TMP/nginx/nginx-error.log" "$TMP/nginx/stdout.log" 2>/dev/null)"
+
+# ---- the daemon ----
+SMS_PORT=$(free_port) || die "no free port"
+while [[ $SMS_PORT == "$NGINX_PORT" ]]; do SMS_PORT=$(free_port) || die "no free port"; done
+SMS_URL=http://127.0.0.1:$SMS_PORT
+mkdir -p "$TMP/sms" "$TMP/backup" "$TMP/floor"
+env IEXEC_SMS_PORT="$SMS_PORT" IEXEC_SMS_LISTEN_ADDRESS=127.0.0.1 \
+    IEXEC_SMS_DATABASE_URL="sqlite:$TMP/sms/sms.sqlite" \
+    IEXEC_SMS_STORAGE_ENCRYPTION_AES_KEY_PATH="$TMP/sms/aes.key" \
+    IEXEC_SMS_BLOCKCHAIN_NODE_ADDRESS=http://127.0.0.1:1 IEXEC_HUB_ADDRESS=$HUB \
+    IEXEC_SMS_ADMIN_STORAGE_LOCATION="$TMP/backup" \
+    "$SMS_BIN" >"$TMP/sms.log" 2>&1 &
+SMS_PID=$!
+PIDS+=("$SMS_PID")
+wait_http "$SMS_URL/actuator/health" 100 || die "iexec-sms did not start: $(tail -5 "$TMP/sms.log")"
+
+# Warm-up: health, a missing secret, then idle memory.
+for _ in $(seq 1 20); do
+    curl -s -o /dev/null "$SMS_URL/actuator/health"
+    curl -s -o /dev/null -I "$SMS_URL/secrets/web2?ownerAddress=0x0000000000000000000000000000000000000001&secretName=warmup"
+done
+sleep 1
+RSS_IDLE=$(rss_kib "$SMS_PID")
+
+# ---- writes: daemon under sms-loadgen, RSS sampled ----
+echo "running: $WRITES signed POST /secrets/web2 from $CLIENTS clients..."
+sample_rss_peak "$SMS_PID" "$TMP/rss-peak" &
+PIDS+=($!)
+SAMPLER_PID=$!
+timeout 120 "$LOADGEN_BIN" -p "$SMS_PORT" -c "$CLIENTS" -n "$WRITES" >"$TMP/loadgen.out" 2>"$TMP/loadgen.err"
+LOADGEN_RC=$?
+touch "$TMP/stop-sampling"
+wait "$SAMPLER_PID" 2>/dev/null
+RSS_PEAK=$(cat "$TMP/rss-peak" 2>/dev/null || echo 0)
+sed 's/^/  /' "$TMP/loadgen.err"
+[[ $LOADGEN_RC -eq 0 ]] || echo "bench: sms-loadgen failed (status $LOADGEN_RC)" >&2
+WRITES_PER_S=$(sed -n 's/^RESULT writes_per_s=\([0-9.]*\).*/\1/p' "$TMP/loadgen.out")
+WRITE_ERRORS=$(sed -n 's/^RESULT .* non204=\([0-9]*\) neterr=\([0-9]*\).*/\1 non-204, \2 network errors/p' "$TMP/loadgen.out")
+HEAD_PATH=$(sed -n 's/^HEAD_TARGET //p' "$TMP/loadgen.out")
+sleep 1
+RSS_AFTER=$(rss_kib "$SMS_PID")
+
+# ---- HEAD: daemon then nginx, same wrk settings ----
+# The secret exists (written above), so the daemon answers 204 like nginx.
+[[ -n $HEAD_PATH ]] || HEAD_PATH="/secrets/web2?ownerAddress=0x0000000000000000000000000000000000000001&secretName=warmup"
+HEAD_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -I "$SMS_URL$HEAD_PATH")
+echo "running: wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s HEAD on iexec-sms (status $HEAD_STATUS), then on nginx..."
+SMS_HEAD=$(wrk_head "$SMS_URL" "$HEAD_PATH" "$TMP/wrk-sms.log")
+NGINX_HEAD=$(wrk_head "http://127.0.0.1:$NGINX_PORT" "$HEAD_PATH" "$TMP/wrk-nginx.log")
+RSS_AFTER_HEAD=$(rss_kib "$SMS_PID")
+
+# Free the CPU for the floor.
+kill "$SMS_PID" 2>/dev/null
+wait "$SMS_PID" 2>/dev/null
+
+# ---- floor: same work in process, one shared database (the daemon's setup) ----
+echo "running: sms-floor, $WRITES records, $NCPU threads, 16 per transaction..."
+timeout 120 "$FLOOR_BIN" -d "$TMP/floor" -n "$WRITES" -b 16 -m shared >"$TMP/floor.out" 2>"$TMP/floor.err" ||
+    echo "bench: sms-floor failed: $(cat "$TMP/floor.err")" >&2
+FLOOR_PER_S=$(sed -n 's/^RESULT records_per_s=\([0-9.]*\).*/\1/p' "$TMP/floor.out")
+# For information: one database file per thread (commits overlap; no single store can).
+timeout 120 "$FLOOR_BIN" -d "$TMP/floor" -n "$WRITES" -b 16 -m split >"$TMP/floor-split.out" 2>"$TMP/floor-split.err" ||
+    echo "bench: sms-floor -m split failed: $(cat "$TMP/floor-split.err")" >&2
+FLOOR_SPLIT_PER_S=$(sed -n 's/^RESULT records_per_s=\([0-9.]*\).*/\1/p' "$TMP/floor-split.out")
+
+HEAD_RATIO=$(ratio "$SMS_HEAD" "$NGINX_HEAD")
+WRITE_RATIO=$(ratio "$WRITES_PER_S" "$FLOOR_PER_S")
+WRITE_RATIO_SPLIT=$(ratio "$WRITES_PER_S" "$FLOOR_SPLIT_PER_S")
+
+echo
+printf '%-52s %14s\n' "figure" "value"
+printf '%-52s %14s\n' "----------------------------------------------------" "--------------"
+printf '%-52s %14s\n' "HEAD /secrets/web2, iexec-sms (req/s)" "${SMS_HEAD:-n/a}"
+printf '%-52s %14s\n' "HEAD, nginx static 204 (req/s)" "${NGINX_HEAD:-n/a}"
+printf '%-52s %14s\n' "POST /secrets/web2, $CLIENTS clients (writes/s)" "${WRITES_PER_S:-n/a}"
+printf '%-52s %14s\n' "  (errors: ${WRITE_ERRORS:-n/a})" ""
+printf '%-52s %14s\n' "floor, shared db, $NCPU threads, 16/tx (records/s)" "${FLOOR_PER_S:-n/a}"
+printf '%-52s %14s\n' "floor, db per thread, for information (records/s)" "${FLOOR_SPLIT_PER_S:-n/a}"
+printf '%-52s %14s\n' "RSS idle (after start and warm-up)" "$(mib "$RSS_IDLE")"
+printf '%-52s %14s\n' "RSS peak under write load" "$(mib "$RSS_PEAK")"
+printf '%-52s %14s\n' "RSS after write load / after HEAD load" "$(mib "$RSS_AFTER") / $(mib "$RSS_AFTER_HEAD")"
+echo
+printf '%-52s %6s %8s %6s\n' "ratio" "value" "target" ""
+printf '%-52s %6s %8s %6s\n' "HEAD iexec-sms / nginx" "$HEAD_RATIO" ">= $HEAD_TARGET_RATIO" \
+    "$(verdict "$HEAD_RATIO" "$HEAD_TARGET_RATIO")"
+printf '%-52s %6s %8s %6s\n' "POST iexec-sms / floor (shared db)" "$WRITE_RATIO" ">= $WRITE_TARGET_RATIO" \
+    "$(verdict "$WRITE_RATIO" "$WRITE_TARGET_RATIO")"
+printf '%-52s %6s %8s %6s\n' "  (POST iexec-sms / floor with a db per thread)" "$WRITE_RATIO_SPLIT" "" ""
+exit 0

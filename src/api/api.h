@@ -1,0 +1,64 @@
+/* The api layer: one file per endpoint family. Handlers parse and validate the request,
+ * call a service, and map its status to the reference's status codes and body styles
+ * (sms-api.md 2.5). */
+#ifndef SMS_API_H
+#define SMS_API_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "http/router.h"
+#include "metrics/metrics.h"
+#include "secrets/secrets.h"
+#include "store/store.h"
+
+typedef struct tee_service tee_service;     /* src/tee (may be NULL) */
+typedef struct admin_service admin_service; /* src/admin (may be NULL) */
+
+/* Everything the handlers need; built by main, borrowed by the handlers. */
+typedef struct {
+    const sms_config *cfg;
+    sms_store *store;
+    secrets_service *secrets;
+    sms_metrics *metrics;
+    tee_service *tee;
+    admin_service *admin;
+    const char *version;
+    atomic_int online;      /* 0 while a restore swaps the store (out-of-service filter) */
+    char data_dir[4096];    /* directory checked for free space by the health endpoint */
+} sms_app;
+
+/* The route table and its size. */
+const http_route *api_routes(size_t *n);
+/* Labels of the routes, in table order (for metrics). */
+const char *const *api_route_labels(size_t *n);
+
+/* Filters run before routing (API key on /admin, maintenance 503). */
+int api_pre_route(void *app, const http_request *req, http_response *resp);
+/* Metrics hook. */
+void api_observe(void *app, int route_id, unsigned status, uint64_t duration_us);
+
+/* Handlers (one file per family). */
+void api_web2_head(void *app, http_request *req, http_response *resp);
+void api_web2_post(void *app, http_request *req, http_response *resp);
+void api_web2_put(void *app, http_request *req, http_response *resp);
+void api_web3_head(void *app, http_request *req, http_response *resp);
+void api_web3_post(void *app, http_request *req, http_response *resp);
+void api_app_head(void *app, http_request *req, http_response *resp);
+void api_app_post(void *app, http_request *req, http_response *resp);
+void api_requester_head(void *app, http_request *req, http_response *resp);
+void api_requester_post(void *app, http_request *req, http_response *resp);
+void api_health(void *app, http_request *req, http_response *resp);
+void api_actuator(void *app, http_request *req, http_response *resp);
+void api_version(void *app, http_request *req, http_response *resp);
+void api_metrics(void *app, http_request *req, http_response *resp);
+void api_prometheus(void *app, http_request *req, http_response *resp);
+
+/* Shared helpers (api_common.c). */
+/* NUL-terminated copy of the body for services that hash raw bytes; NULL when absent. */
+int api_has_body(const http_request *req);
+/* "0x"+40 hex or 40 hex digits: anything else is a malformed address (400). */
+int api_address_well_formed(const char *s);
+
+#endif
