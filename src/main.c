@@ -139,7 +139,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (chain_client_new(cfg.node_address, cfg.chain_timeout_ms, &chain) != SMS_OK) {
-        LOG_ERROR("cannot create the chain client for %s", cfg.node_address);
+        LOG_ERROR("cannot create the chain client (IEXEC_SMS_BLOCKCHAIN_NODE_ADDRESS)");
         goto out;
     }
     size_t n_labels = 0;
@@ -185,9 +185,9 @@ int main(int argc, char **argv)
     char store_desc[4200];
     describe_store(cfg.database_url, store_desc, sizeof store_desc);
     const char *fw = tee_framework_name(cfg.framework);
-    LOG_INFO("iexec-sms %s listening on http://%s:%d (store %s, chain %s, hub %s, tee framework %s)", SMS_VERSION,
-             cfg.listen_address, http_server_port(server), store_desc, cfg.node_address, cfg.hub_address,
-             fw != NULL ? fw : "none: /tee disabled");
+    config_log_summary(&cfg);
+    LOG_INFO("iexec-sms %s listening on http://%s:%d (store %s, tee framework %s)", SMS_VERSION, cfg.listen_address,
+             http_server_port(server), store_desc, fw != NULL ? fw : "none: /tee disabled");
 
     int sig = 0;
     sigwait(&stop_signals, &sig);

@@ -18,8 +18,10 @@ sms_status chain_client_new(const char *node_url, long timeout_ms, chain_client 
 void chain_client_free(chain_client *c);
 
 /* eth_call {from, to, data} at "latest". *result is malloc'ed (caller frees), may be 0 bytes
- * (the node answered "0x"). SMS_ECHAIN: transport failure, HTTP error, JSON-RPC error or
- * revert, malformed answer; SMS_ETIMEOUT: no complete answer within the timeout. */
+ * (the node answered "0x"). SMS_EUNAVAIL: the node could not be reached (connection refused,
+ * reset, name not resolved) or answered HTTP 5xx; SMS_ECHAIN: the node answered but with an
+ * HTTP 4xx, a JSON-RPC error or revert, or a malformed answer; SMS_ETIMEOUT: no complete
+ * answer within the timeout. */
 sms_status chain_eth_call(chain_client *c, const char *to, const uint8_t *data, size_t data_len, uint8_t **result,
                           size_t *result_len);
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
+
 /* Above this many entries a cache of immutable chain objects is a configuration mistake;
  * the bound also keeps the bucket array size computation far from overflow. */
 #define POCO_CACHE_MAX_ENTRIES ((size_t)1 << 22)
@@ -34,26 +36,11 @@ struct poco_cache {
     entry *tail;
 };
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
 /* Address key: 12 zero bytes + the 20 address bytes, so case never matters. */
 static sms_status address_key(const char *s, uint8_t key[32])
 {
-    if (s == NULL || strlen(s) != 42 || s[0] != '0' || s[1] != 'x') return SMS_EINVAL;
     memset(key, 0, 12);
-    for (size_t i = 0; i < 20; i++) {
-        int hi = hexval(s[2 + 2 * i]);
-        int lo = hexval(s[3 + 2 * i]);
-        if (hi < 0 || lo < 0) return SMS_EINVAL;
-        key[12 + i] = (uint8_t)((hi << 4) | lo);
-    }
-    return SMS_OK;
+    return address_parse(s, key + 12);
 }
 
 static void u64_key(uint64_t id, uint8_t key[32])

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/hex.h"
 #include "core/log.h"
 
 #define CHAIN_POOL_MAX 16
@@ -25,7 +26,7 @@
 #define CHAIN_CALLDATA_MAX ((size_t)64 << 10)
 #define CHAIN_BATCH_MAX 64
 #define CHAIN_TIMEOUT_MAX_MS (10L * 60 * 1000)
-#define CHAIN_ADDR_STR 43
+#define CHAIN_ADDR_STR ETH_ADDRESS_STR_LEN
 
 struct chain_client {
     char *url;
@@ -53,42 +54,18 @@ static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
 static void curl_init_once(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-static const char hexdigits[] = "0123456789abcdef";
-
-static void hex_0x(const uint8_t *in, size_t n, char *out)
-{
-    out[0] = '0';
-    out[1] = 'x';
-    for (size_t i = 0; i < n; i++) {
-        out[2 + 2 * i] = hexdigits[in[i] >> 4];
-        out[3 + 2 * i] = hexdigits[in[i] & 0xf];
-    }
-    out[2 + 2 * n] = '\0';
-}
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
 /* Strict "0x" + even number of hex digits -> malloc'ed bytes (a 1-byte buffer for "0x"). */
 static sms_status decode_result_hex(const char *s, size_t slen, uint8_t **out, size_t *out_len)
 {
+    /* hex_decode alone would accept an odd digit count or a missing prefix. */
     if (slen < 2 || s[0] != '0' || s[1] != 'x' || (slen - 2) % 2 != 0) return SMS_ECHAIN;
     size_t n = (slen - 2) / 2;
     uint8_t *buf = malloc(n == 0 ? 1 : n);
     if (buf == NULL) return SMS_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(s[2 + 2 * i]);
-        int lo = hexval(s[3 + 2 * i]);
-        if (hi < 0 || lo < 0) {
-            free(buf);
-            return SMS_ECHAIN;
-        }
-        buf[i] = (uint8_t)((hi << 4) | lo);
+    size_t got = 0;
+    if (hex_decode(s, slen, buf, n, &got) != SMS_OK || got != n) {
+        free(buf);
+        return SMS_ECHAIN;
     }
     *out = buf;
     *out_len = n;
@@ -98,15 +75,9 @@ static sms_status decode_result_hex(const char *s, size_t slen, uint8_t **out, s
 /* "0x" + 40 hex digits of any case -> lower-case copy. */
 static sms_status normalize_address(const char *in, char out[CHAIN_ADDR_STR])
 {
-    if (in == NULL || strlen(in) != 42 || in[0] != '0' || in[1] != 'x') return SMS_EINVAL;
-    out[0] = '0';
-    out[1] = 'x';
-    for (size_t i = 2; i < 42; i++) {
-        int v = hexval(in[i]);
-        if (v < 0) return SMS_EINVAL;
-        out[i] = hexdigits[v];
-    }
-    out[42] = '\0';
+    uint8_t a[ETH_ADDRESS_LEN];
+    if (address_parse(in, a) != SMS_OK) return SMS_EINVAL;
+    address_format(a, out);
     return SMS_OK;
 }
 
@@ -117,7 +88,7 @@ static void selector_text(const uint8_t *data, size_t len, char out[11])
         memcpy(out, "(none)", 7);
         return;
     }
-    hex_0x(data, 4, out);
+    hex_encode_0x(data, 4, out);
 }
 
 /* Node error messages are untrusted: keep them short and printable in logs. */
@@ -267,7 +238,8 @@ static sms_status http_post(chain_client *c, const char *body, const char *what,
             st = SMS_ECHAIN;
             LOG_WARN("chain: %s: answer larger than %zu bytes", what, CHAIN_BODY_CAP);
         } else {
-            st = SMS_ECHAIN;
+            /* Refused, unresolvable, reset: the node is down, not answering "no". */
+            st = SMS_EUNAVAIL;
             LOG_WARN("chain: %s: transport failure: %s", what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
         }
         goto cleanup;
@@ -275,7 +247,7 @@ static sms_status http_post(chain_client *c, const char *body, const char *what,
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     if (code < 200 || code > 299) {
-        st = SMS_ECHAIN;
+        st = code >= 500 ? SMS_EUNAVAIL : SMS_ECHAIN; /* 5xx: a gateway or an overloaded node */
         LOG_WARN("chain: %s: node answered HTTP %ld", what, code);
         goto cleanup;
     }
@@ -304,7 +276,7 @@ static json_t *build_call(const chain_client *c, const char *to_norm, const uint
     json_t *req = NULL;
     char *hex = malloc(2 * data_len + 3);
     if (hex == NULL) return NULL;
-    hex_0x(data, data_len, hex);
+    hex_encode_0x(data, data_len, hex);
     req = json_pack("{s:s, s:I, s:s, s:[{s:s, s:s, s:s}, s]}", "jsonrpc", "2.0", "id", (json_int_t)id, "method",
                     "eth_call", "params", "from", c->from, "to", to_norm, "data", hex, "latest");
     free(hex);
@@ -378,7 +350,7 @@ sms_status chain_client_new(const char *node_url, long timeout_ms, chain_client 
         st = SMS_ERR;
         goto cleanup;
     }
-    hex_0x(from, sizeof from, c->from);
+    hex_encode_0x(from, sizeof from, c->from);
     /* "Expect:" disables 100-continue, which would cost a round trip on larger bodies. */
     static const char *const hdrs[] = {"Content-Type: application/json", "Accept: application/json", "Expect:"};
     for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++) {

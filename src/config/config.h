@@ -138,8 +138,13 @@ const char *tee_framework_name(tee_framework fw);
 sms_status tee_framework_parse(const char *s, tee_framework *out);
 
 /* Parsers shared with other modules (exposed for tests):
- * ISO-8601 durations such as PT5S, P5D, PT0.5S, P1DT2H -> milliseconds;
- * data sizes "1GB", "512MB", "1024" (binary units B KB MB GB TB) -> bytes. */
+ * ISO-8601 durations such as PT5S, P5D, PT0.5S, P1DT2H -> milliseconds (java.time.Duration
+ * syntax PnDTnHnMn.nS, case-insensitive, no sign; also Spring's simple form 500ms, 5s, 2m,
+ * 1h, 5d, a bare integer being milliseconds; sub-millisecond parts truncated; at most
+ * 100 years);
+ * data sizes "1GB", "512MB", "1024" (binary units B KB MB GB TB, any case, no space; no
+ * unit = bytes) -> bytes.
+ * Both return SMS_EINVAL (leaving *out untouched) on bad syntax or overflow. */
 sms_status config_parse_duration_ms(const char *s, int64_t *out);
 sms_status config_parse_data_size(const char *s, uint64_t *out);
 

@@ -113,7 +113,7 @@ static sms_status parse_input_files(const json_t *v, deal_params *p)
     return SMS_OK;
 }
 
-static sms_status parse_secrets(const json_t *v, deal_params *p)
+static sms_status parse_secrets(json_t *v, deal_params *p)
 {
     const char *k;
     json_t *e;
@@ -141,7 +141,7 @@ static sms_status parse_secrets(const json_t *v, deal_params *p)
     return SMS_OK;
 }
 
-static sms_status apply_key(const char *key, const json_t *v, deal_params *p)
+static sms_status apply_key(const char *key, json_t *v, deal_params *p)
 {
     if (strcmp(key, "iexec_args") == 0) return set_text(v, &p->iexec_args);
     if (strcmp(key, "iexec_input_files") == 0) return parse_input_files(v, p);

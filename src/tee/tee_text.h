@@ -42,7 +42,7 @@ sms_status tee_sbuf_take(tee_sbuf *b, char **out, size_t *len);
 /* JSON object {key: value} of an env map, in the map's order. *out is a new reference.
  * SMS_OK, SMS_ENOMEM, SMS_ERR (a value jansson refuses, e.g. invalid UTF-8). */
 sms_status tee_json_env_object(const env_map *m, json_t **out);
-/* Compact serialisation of root into a secure buffer (see tee_sbuf_take for *out/*len),
+/* Compact serialisation of root into a secure buffer (see tee_sbuf_take for out and len),
  * then zero every string held by the tree (best effort against secrets left in freed heap;
  * the tree must not be used afterwards except for json_decref). SMS_OK, SMS_ENOMEM,
  * SMS_ETOOBIG, SMS_ERR. */

@@ -925,6 +925,21 @@ static void test_framework_names(void **state)
     assert_null(tee_framework_name(TEE_FRAMEWORK_NONE));
 }
 
+static void test_process_getenv_adapter(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("IEXEC_SMS_PORT", "12345", 1), 0);
+    assert_string_equal(config_process_getenv("IEXEC_SMS_PORT"), "12345");
+    sms_config cfg;
+    char err[256];
+    sms_status st = config_load(&cfg, config_process_getenv, err, sizeof err);
+    unsetenv("IEXEC_SMS_PORT");
+    if (st != SMS_OK) fail_msg("process environment rejected: %s", err);
+    assert_int_equal(cfg.port, 12345);
+    config_free(&cfg);
+    assert_null(config_process_getenv("IEXEC_SMS_PORT"));
+}
+
 /* ---- Durations and data sizes ---- */
 
 static void test_durations(void **state)
@@ -1107,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_secrets_never_echoed),
         cmocka_unit_test(test_error_buffer_edge_cases),
         cmocka_unit_test(test_framework_names),
+        cmocka_unit_test(test_process_getenv_adapter),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_data_sizes),
         cmocka_unit_test(test_help_lists_every_variable_read),

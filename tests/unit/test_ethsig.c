@@ -195,7 +195,10 @@ static void test_v6_tee_session(void **state)
 }
 
 /* The V1 challenge, for the variation tests. */
-static void v1_challenge(uint8_t c[32]) { parse32("0xf3ea682150c55c90f87fba31189dea6ecb2579d1253a8821adb6c3825b1c5dc2", c); }
+static void v1_challenge(uint8_t c[32])
+{
+    parse32("0xf3ea682150c55c90f87fba31189dea6ecb2579d1253a8821adb6c3825b1c5dc2", c);
+}
 
 static void set_v(char sig[133], uint8_t v)
 {

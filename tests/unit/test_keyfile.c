@@ -310,6 +310,19 @@ static void test_unreadable_paths(void **state)
     assert_int_equal(keyfile_load_or_create(path, &k, err, sizeof err), SMS_EIO);
     assert_null(k);
 
+    /* directories that cannot be created, even by root (procfs refuses new entries) */
+    k = NULL;
+    memset(err, 0, sizeof err);
+    assert_int_equal(keyfile_load_or_create("/proc/sms-keyfile-test-nonexistent/sub/key", &k, err, sizeof err),
+                     SMS_EIO);
+    assert_null(k);
+    assert_non_null(strstr(err, "cannot create directory"));
+    /* an existing directory where no file can be created */
+    memset(err, 0, sizeof err);
+    assert_int_equal(keyfile_load_or_create("/proc/sms-keyfile-test.key", &k, err, sizeof err), SMS_EIO);
+    assert_null(k);
+    assert_non_null(strstr(err, "temporary key file"));
+
     /* permission bits only stop a non-root reader */
     write_str("mode000.key", "AAECAwQFBgcICQoLDA0ODw==", path, sizeof path);
     assert_int_equal(chmod(path, 0), 0);

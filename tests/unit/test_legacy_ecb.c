@@ -259,7 +259,8 @@ static void test_bad_arguments(void **state)
     assert_int_equal(legacy_ecb_encrypt_b64(v7_key, 16, (const uint8_t *)"x", 1, &b64, NULL), SMS_EINVAL);
     /* sizes over the cap are refused before touching the buffers */
     assert_int_equal(legacy_ecb_decrypt_b64(v7_key, 16, "x", ((size_t)1 << 30) + 4, &pt, &n), SMS_ETOOBIG);
-    assert_int_equal(legacy_ecb_encrypt_b64(v7_key, 16, (const uint8_t *)"x", ((size_t)1 << 30) + 1, &b64, &n), SMS_ETOOBIG);
+    assert_int_equal(legacy_ecb_encrypt_b64(v7_key, 16, (const uint8_t *)"x", ((size_t)1 << 30) + 1, &b64, &n),
+                     SMS_ETOOBIG);
 }
 
 int main(void)

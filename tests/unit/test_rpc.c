@@ -368,7 +368,7 @@ static void test_node_errors(void **state)
     expect_failure(c, M_NULL_RESULT, SMS_ECHAIN);
     expect_failure(c, M_WRONG_ID, SMS_ECHAIN);
     expect_failure(c, M_GARBAGE, SMS_ECHAIN);
-    expect_failure(c, M_HTTP500, SMS_ECHAIN);
+    expect_failure(c, M_HTTP500, SMS_EUNAVAIL);
     expect_failure(c, M_HUGE, SMS_ECHAIN);
     assert_true(chain_client_requests_sent(c) == 10);
     /* "0x" is a valid, empty result */
@@ -428,10 +428,10 @@ static void test_node_down_then_back(void **state)
     uint16_t port = srv.port;
     server_stop();
     long t0 = now_ms();
-    assert_int_equal(chain_eth_call(c, EX_HUB, calldata, sizeof calldata, &res, &n), SMS_ECHAIN);
+    assert_int_equal(chain_eth_call(c, EX_HUB, calldata, sizeof calldata, &res, &n), SMS_EUNAVAIL);
     assert_true(now_ms() - t0 < 1000); /* refused, not timed out */
     assert_null(res);
-    assert_int_equal(chain_eth_call(c, EX_HUB, calldata, sizeof calldata, &res, &n), SMS_ECHAIN);
+    assert_int_equal(chain_eth_call(c, EX_HUB, calldata, sizeof calldata, &res, &n), SMS_EUNAVAIL);
     assert_int_equal(server_start(port), 0);
     assert_int_equal(srv.port, port);
     assert_int_equal(chain_eth_call(c, EX_HUB, calldata, sizeof calldata, &res, &n), SMS_OK);
@@ -482,8 +482,8 @@ static void test_batch_out_of_order(void **state)
     assert_int_equal(chain_eth_call_batch(c, calls, 2), SMS_ECHAIN);
     assert_int_equal(calls[0].status, SMS_ECHAIN);
     atomic_store(&srv.mode, M_HTTP500);
-    assert_int_equal(chain_eth_call_batch(c, calls, 2), SMS_ECHAIN);
-    assert_int_equal(calls[1].status, SMS_ECHAIN);
+    assert_int_equal(chain_eth_call_batch(c, calls, 2), SMS_EUNAVAIL);
+    assert_int_equal(calls[1].status, SMS_EUNAVAIL);
 
     /* empty batch: nothing sent */
     uint64_t before = chain_client_requests_sent(c);
@@ -546,6 +546,56 @@ static void test_threads_share_pool(void **state)
     /* connections are pooled: at most one per concurrent caller, far fewer than calls */
     assert_true(atomic_load(&srv.connections) >= 1);
     assert_true(atomic_load(&srv.connections) <= N_THREADS);
+    chain_client_free(c);
+}
+
+typedef struct {
+    chain_client *c;
+    sms_status st;
+    long took;
+} stall_arg;
+
+static void *stalled_caller(void *arg)
+{
+    stall_arg *a = arg;
+    uint8_t *res = NULL;
+    size_t n = 0;
+    long t0 = now_ms();
+    a->st = chain_eth_call(a->c, EX_HUB, calldata, sizeof calldata, &res, &n);
+    a->took = now_ms() - t0;
+    free(res);
+    return NULL;
+}
+
+/* More callers than pooled handles on a stalled node: those waiting for a handle are bounded
+ * by the same timeout as those waiting for the node. */
+static void test_pool_exhaustion_is_bounded(void **state)
+{
+    (void)state;
+    const long timeout = 400;
+    chain_client *c = client(timeout);
+    atomic_store(&srv.mode, M_SLOW);
+    enum { N = 20 };
+    pthread_t th[N];
+    stall_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (stall_arg){.c = c};
+        assert_int_equal(pthread_create(&th[i], NULL, stalled_caller, &args[i]), 0);
+    }
+    for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(args[i].st, SMS_ETIMEOUT);
+        assert_true(args[i].took < timeout + 600);
+    }
+    /* at most one request per pooled handle could be in flight before the deadline */
+    assert_true(chain_client_requests_sent(c) <= N);
+    assert_true(chain_client_requests_sent(c) >= 16);
+    atomic_store(&srv.release_slow, 1);
+    atomic_store(&srv.mode, M_ECHO);
+    uint8_t *res = NULL;
+    size_t n = 0;
+    assert_int_equal(chain_eth_call(c, EX_HUB, calldata, sizeof calldata, &res, &n), SMS_OK);
+    free(res);
     chain_client_free(c);
 }
 
@@ -824,8 +874,8 @@ static void test_bundle_failures(void **state)
     hub_setup(1);
     uint16_t port = srv.port;
     server_stop();
-    assert_int_equal(poco_read_task_bundle(c, NULL, EX_HUB, task_id, NULL, &b), SMS_ECHAIN);
-    assert_int_equal(b.task_status, SMS_ECHAIN);
+    assert_int_equal(poco_read_task_bundle(c, NULL, EX_HUB, task_id, NULL, &b), SMS_EUNAVAIL);
+    assert_int_equal(b.task_status, SMS_EUNAVAIL);
     poco_bundle_clear(&b);
     assert_int_equal(server_start(port), 0);
     assert_int_equal(poco_read_task_bundle(c, NULL, EX_HUB, task_id, NULL, &b), SMS_OK);
@@ -846,6 +896,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keepalive_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_exhaustion_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_poco_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_rounds_and_cache, setup, teardown),
