@@ -128,7 +128,8 @@ start() {
     init_cluster
   fi
   port=$(cat "$STATE/port")
-  as_owner "$BIN/pg_ctl" start -D "$DATA" -l "$LOG" -w -t 60 -o "-p $port" >/dev/null ||
+  # 9>&-: the server must not inherit (and hold forever) the lock of this script.
+  as_owner "$BIN/pg_ctl" start -D "$DATA" -l "$LOG" -w -t 60 -o "-p $port" >/dev/null 9>&- ||
     { tail -20 "$LOG" >&2 || true; die "server did not start (log: $LOG)"; }
   if ! PGPASSWORD=$(cat "$STATE/password") as_owner "$BIN/psql" -X -q -h "$SOCK" -p "$port" -U "$DB_USER" \
        -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'" | grep -q 1; then

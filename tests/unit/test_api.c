@@ -1,4 +1,4 @@
-/* The api layer (src/api/*.c) driven with fake requests: status codes and body styles of
+/* The api layer (src/api/) driven with fake requests: status codes and body styles of
  * every endpoint (sms-api.md 2.4, 2.5, 4, 7.1, 7.4, 8, Appendix A), with a real SQLite
  * store, the real secrets service and a fake chain node for asset owners. Requests go
  * through the pre-routing filters and the real route table like the server does. */
