@@ -15,7 +15,8 @@
 #                   would use, since fsync cost dominates the write figures (default /tmp)
 #   BENCH_WRITES    signed POSTs, and floor records (default 20000)
 #   BENCH_CLIENTS   concurrent write clients (default 16)
-#   WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS   wrk settings (default 2, 64, 10)
+#   BENCH_ROUNDS    interleaved rounds of each measurement, medians kept (default 3)
+#   WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS   wrk settings (default 2, 64, 5)
 set -u
 set -o pipefail
 
@@ -28,7 +29,8 @@ WRITES=${BENCH_WRITES:-20000}
 CLIENTS=${BENCH_CLIENTS:-16}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
-WRK_SECONDS=${WRK_SECONDS:-10}
+WRK_SECONDS=${WRK_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 HEAD_TARGET_RATIO=0.7
 WRITE_TARGET_RATIO=0.5
 HUB=0x5FC8d32690cc91D4c39d9d3abcBD16989F875707
@@ -141,6 +143,7 @@ mib() {
 NCPU=$(nproc)
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 echo "iexec-sms benchmark: $NCPU cores ($CPU_MODEL), scratch on $(df -PT "$TMP" | awk 'NR==2 {print $2 " " $1}')"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew the figures; rounds: $ROUNDS, medians kept)"
 echo
 
 cat >"$TMP/head.lua" <<'EOF'
@@ -179,21 +182,56 @@ done
 sleep 1
 RSS_IDLE=$(rss_kib "$SMS_PID")
 
-# ---- writes: daemon under sms-loadgen, RSS sampled ----
-echo "running: $WRITES signed POST /secrets/web2 from $CLIENTS clients..."
-sample_rss_peak "$SMS_PID" "$TMP/rss-peak" &
-PIDS+=($!)
-SAMPLER_PID=$!
-timeout 120 "$LOADGEN_BIN" -p "$SMS_PORT" -c "$CLIENTS" -n "$WRITES" >"$TMP/loadgen.out" 2>"$TMP/loadgen.err"
-LOADGEN_RC=$?
-touch "$TMP/stop-sampling"
-wait "$SAMPLER_PID" 2>/dev/null
-RSS_PEAK=$(cat "$TMP/rss-peak" 2>/dev/null || echo 0)
-sed 's/^/  /' "$TMP/loadgen.err"
-[[ $LOADGEN_RC -eq 0 ]] || echo "bench: sms-loadgen failed (status $LOADGEN_RC)" >&2
-WRITES_PER_S=$(sed -n 's/^RESULT writes_per_s=\([0-9.]*\).*/\1/p' "$TMP/loadgen.out")
-WRITE_ERRORS=$(sed -n 's/^RESULT .* non204=\([0-9]*\) neterr=\([0-9]*\).*/\1 non-204, \2 network errors/p' "$TMP/loadgen.out")
-HEAD_PATH=$(sed -n 's/^HEAD_TARGET //p' "$TMP/loadgen.out")
+# Other processes may share this machine (builds, tests): every measurement is repeated
+# in ROUNDS interleaved rounds (daemon, then its reference, close in time so that both
+# see about the same foreign load); figures and ratios reported are the medians over the
+# rounds, so that one disturbed round does not decide.
+median() {
+    local v
+    for v in "$@"; do [[ -n $v && $v != n/a ]] && echo "$v"; done | sort -g |
+        awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2];
+                                  else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# ---- writes: daemon under sms-loadgen (RSS sampled), then the in-process floor ----
+echo "running: $ROUNDS x ($WRITES signed POST /secrets/web2 from $CLIENTS clients, then sms-floor with $WRITES records)..."
+W=() F=() FS=() WR=() WRS=() RSS_PEAK=0 WRITE_ERRORS="" HEAD_PATH=""
+for round in $(seq 1 "$ROUNDS"); do
+    rm -f "$TMP/stop-sampling" "$TMP/rss-peak"
+    sample_rss_peak "$SMS_PID" "$TMP/rss-peak" &
+    SAMPLER_PID=$!
+    PIDS+=("$SAMPLER_PID")
+    timeout 120 "$LOADGEN_BIN" -p "$SMS_PORT" -c "$CLIENTS" -n "$WRITES" -r "r$round-$$" \
+        >"$TMP/loadgen.out" 2>"$TMP/loadgen.err"
+    rc=$?
+    touch "$TMP/stop-sampling"
+    wait "$SAMPLER_PID" 2>/dev/null
+    peak=$(cat "$TMP/rss-peak" 2>/dev/null || echo 0)
+    ((peak > RSS_PEAK)) && RSS_PEAK=$peak
+    [[ $rc -eq 0 ]] || { echo "bench: sms-loadgen failed (status $rc):" >&2; cat "$TMP/loadgen.err" >&2; }
+    w=$(sed -n 's/^RESULT writes_per_s=\([0-9.]*\).*/\1/p' "$TMP/loadgen.out")
+    errs=$(sed -n 's/^RESULT .* non204=\([0-9]*\) neterr=\([0-9]*\).*/\1 non-204, \2 network errors/p' "$TMP/loadgen.out")
+    lat=$(sed -n 's/^RESULT .* p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\).*/p50 \1 ms, p99 \2 ms/p' "$TMP/loadgen.out")
+    [[ -n $HEAD_PATH ]] || HEAD_PATH=$(sed -n 's/^HEAD_TARGET //p' "$TMP/loadgen.out")
+    grep -q "status [0-9]" "$TMP/loadgen.err" && sed 's/^/  /' "$TMP/loadgen.err" >&2
+    W+=("$w")
+    [[ $errs == "0 non-204, 0 network errors" ]] || WRITE_ERRORS="$WRITE_ERRORS round $round: ${errs:-no result};"
+
+    timeout 120 "$FLOOR_BIN" -d "$TMP/floor" -n "$WRITES" -b 16 -m shared >"$TMP/floor.out" 2>"$TMP/floor.err" ||
+        echo "bench: sms-floor failed: $(cat "$TMP/floor.err")" >&2
+    f=$(sed -n 's/^RESULT records_per_s=\([0-9.]*\).*/\1/p' "$TMP/floor.out")
+    F+=("$f")
+    # For information: one database file per thread (commits overlap; no single store can).
+    timeout 120 "$FLOOR_BIN" -d "$TMP/floor" -n "$WRITES" -b 16 -m split >"$TMP/floor.out" 2>"$TMP/floor.err" ||
+        echo "bench: sms-floor -m split failed: $(cat "$TMP/floor.err")" >&2
+    fs=$(sed -n 's/^RESULT records_per_s=\([0-9.]*\).*/\1/p' "$TMP/floor.out")
+    FS+=("$fs")
+    WR+=("$(ratio "$w" "$f")")
+    WRS+=("$(ratio "$w" "$fs")")
+    echo "  round $round: iexec-sms ${w:-n/a} writes/s ($lat), floor ${f:-n/a} records/s (db per thread:" \
+        "${fs:-n/a}), ratio ${WR[-1]}"
+    rm -f "$TMP"/floor/*
+done
 sleep 1
 RSS_AFTER=$(rss_kib "$SMS_PID")
 
@@ -201,43 +239,47 @@ RSS_AFTER=$(rss_kib "$SMS_PID")
 # The secret exists (written above), so the daemon answers 204 like nginx.
 [[ -n $HEAD_PATH ]] || HEAD_PATH="/secrets/web2?ownerAddress=0x0000000000000000000000000000000000000001&secretName=warmup"
 HEAD_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -I "$SMS_URL$HEAD_PATH")
-echo "running: wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s HEAD on iexec-sms (status $HEAD_STATUS), then on nginx..."
-SMS_HEAD=$(wrk_head "$SMS_URL" "$HEAD_PATH" "$TMP/wrk-sms.log")
-NGINX_HEAD=$(wrk_head "http://127.0.0.1:$NGINX_PORT" "$HEAD_PATH" "$TMP/wrk-nginx.log")
+[[ $HEAD_STATUS == 204 ]] || echo "bench: HEAD on the daemon answers $HEAD_STATUS, not 204" >&2
+echo "running: $ROUNDS x (wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s HEAD on iexec-sms, then on nginx)..."
+H=() N=() HR=()
+for round in $(seq 1 "$ROUNDS"); do
+    h=$(wrk_head "$SMS_URL" "$HEAD_PATH" "$TMP/wrk-sms.log")
+    n=$(wrk_head "http://127.0.0.1:$NGINX_PORT" "$HEAD_PATH" "$TMP/wrk-nginx.log")
+    H+=("$h")
+    N+=("$n")
+    HR+=("$(ratio "$h" "$n")")
+    echo "  round $round: iexec-sms ${h:-n/a} req/s, nginx ${n:-n/a} req/s, ratio ${HR[-1]}"
+done
 RSS_AFTER_HEAD=$(rss_kib "$SMS_PID")
 
-# Free the CPU for the floor.
-kill "$SMS_PID" 2>/dev/null
-wait "$SMS_PID" 2>/dev/null
-
-# ---- floor: same work in process, one shared database (the daemon's setup) ----
-echo "running: sms-floor, $WRITES records, $NCPU threads, 16 per transaction..."
-timeout 120 "$FLOOR_BIN" -d "$TMP/floor" -n "$WRITES" -b 16 -m shared >"$TMP/floor.out" 2>"$TMP/floor.err" ||
-    echo "bench: sms-floor failed: $(cat "$TMP/floor.err")" >&2
-FLOOR_PER_S=$(sed -n 's/^RESULT records_per_s=\([0-9.]*\).*/\1/p' "$TMP/floor.out")
-# For information: one database file per thread (commits overlap; no single store can).
-timeout 120 "$FLOOR_BIN" -d "$TMP/floor" -n "$WRITES" -b 16 -m split >"$TMP/floor-split.out" 2>"$TMP/floor-split.err" ||
-    echo "bench: sms-floor -m split failed: $(cat "$TMP/floor-split.err")" >&2
-FLOOR_SPLIT_PER_S=$(sed -n 's/^RESULT records_per_s=\([0-9.]*\).*/\1/p' "$TMP/floor-split.out")
-
-HEAD_RATIO=$(ratio "$SMS_HEAD" "$NGINX_HEAD")
-WRITE_RATIO=$(ratio "$WRITES_PER_S" "$FLOOR_PER_S")
-WRITE_RATIO_SPLIT=$(ratio "$WRITES_PER_S" "$FLOOR_SPLIT_PER_S")
+SMS_HEAD=$(median "${H[@]}")
+NGINX_HEAD=$(median "${N[@]}")
+WRITES_PER_S=$(median "${W[@]}")
+FLOOR_PER_S=$(median "${F[@]}")
+FLOOR_SPLIT_PER_S=$(median "${FS[@]}")
+HEAD_RATIO=$(median "${HR[@]}")
+WRITE_RATIO=$(median "${WR[@]}")
+WRITE_RATIO_SPLIT=$(median "${WRS[@]}")
+[[ -n $HEAD_RATIO ]] || HEAD_RATIO=n/a
+[[ -n $WRITE_RATIO ]] || WRITE_RATIO=n/a
+[[ -n $WRITE_RATIO_SPLIT ]] || WRITE_RATIO_SPLIT=n/a
 
 echo
-printf '%-52s %14s\n' "figure" "value"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+printf '%-52s %14s\n' "figure (median of $ROUNDS rounds)" "value"
 printf '%-52s %14s\n' "----------------------------------------------------" "--------------"
 printf '%-52s %14s\n' "HEAD /secrets/web2, iexec-sms (req/s)" "${SMS_HEAD:-n/a}"
 printf '%-52s %14s\n' "HEAD, nginx static 204 (req/s)" "${NGINX_HEAD:-n/a}"
 printf '%-52s %14s\n' "POST /secrets/web2, $CLIENTS clients (writes/s)" "${WRITES_PER_S:-n/a}"
-printf '%-52s %14s\n' "  (errors: ${WRITE_ERRORS:-n/a})" ""
+[[ -z $WRITE_ERRORS ]] || printf '  write errors:%s\n' "$WRITE_ERRORS"
 printf '%-52s %14s\n' "floor, shared db, $NCPU threads, 16/tx (records/s)" "${FLOOR_PER_S:-n/a}"
 printf '%-52s %14s\n' "floor, db per thread, for information (records/s)" "${FLOOR_SPLIT_PER_S:-n/a}"
 printf '%-52s %14s\n' "RSS idle (after start and warm-up)" "$(mib "$RSS_IDLE")"
 printf '%-52s %14s\n' "RSS peak under write load" "$(mib "$RSS_PEAK")"
 printf '%-52s %14s\n' "RSS after write load / after HEAD load" "$(mib "$RSS_AFTER") / $(mib "$RSS_AFTER_HEAD")"
 echo
-printf '%-52s %6s %8s %6s\n' "ratio" "value" "target" ""
+printf '%-52s %6s %8s %6s\n' "ratio (median of the rounds' ratios)" "value" "target" ""
 printf '%-52s %6s %8s %6s\n' "HEAD iexec-sms / nginx" "$HEAD_RATIO" ">= $HEAD_TARGET_RATIO" \
     "$(verdict "$HEAD_RATIO" "$HEAD_TARGET_RATIO")"
 printf '%-52s %6s %8s %6s\n' "POST iexec-sms / floor (shared db)" "$WRITE_RATIO" ">= $WRITE_TARGET_RATIO" \

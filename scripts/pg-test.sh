@@ -94,7 +94,7 @@ init_cluster() {
   as_owner sh -c 'umask 077; od -An -N16 -tx1 /dev/urandom | tr -d " \n" >"$1"' sh "$STATE/password"
   as_owner sh -c 'umask 077; cp "$1" "$2"' sh "$STATE/password" "$STATE/pwfile"
   as_owner mkdir -m 700 "$SOCK"
-  as_owner "$BIN/initdb" -D "$DATA" -U "$DB_USER" --pwfile="$STATE/pwfile" --auth=scram-sha-256 \
+  as_owner "$BIN/initdb" -D "$DATA" -U "$DB_USER" --pwfile="$STATE/pwfile" --auth=scram-sha-256 --no-sync \
     -E UTF8 --locale=C.UTF-8 >"$STATE/initdb.log" 2>&1 || { cat "$STATE/initdb.log" >&2; die "initdb failed"; }
   as_owner rm -f "$STATE/pwfile"
   port=$(pick_port)

@@ -21,6 +21,8 @@
 #include "metrics/metrics.h"
 #include "secrets/secrets.h"
 #include "store/store.h"
+#include "tee/challenge_cleanup.h"
+#include "tee/tee_service.h"
 
 #define DRAIN_MS 10000
 
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
     chain_client *chain = NULL;
     sms_metrics *metrics = NULL;
     secrets_service *secrets = NULL;
+    tee_service *tee = NULL;
+    challenge_cleanup *cleanup = NULL;
     http_server *server = NULL;
     sms_app app;
     refresher refresh = {.app = &app};
@@ -151,7 +155,20 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    if (cfg.framework != TEE_FRAMEWORK_NONE) {
+        if (tee_service_new(&cfg, store, secrets, chain, metrics, &tee, err, sizeof err) != SMS_OK) {
+            LOG_ERROR("tee: %s", err);
+            goto out;
+        }
+        if (challenge_cleanup_start(store, &cfg.challenge_cleanup_schedule, cfg.challenge_cleanup_retention_ms,
+                                    cfg.challenge_cleanup_batch, &cleanup) != SMS_OK) {
+            LOG_ERROR("cannot start the enclave challenge cleanup");
+            goto out;
+        }
+    }
+
     app.cfg = &cfg;
+    app.tee = tee;
     app.store = store;
     app.secrets = secrets;
     app.metrics = metrics;
@@ -203,6 +220,8 @@ out:
         pthread_mutex_unlock(&refresh.lock);
         pthread_join(refresh_thread, NULL);
     }
+    challenge_cleanup_stop(cleanup);
+    tee_service_free(tee);
     secrets_service_free(secrets);
     metrics_free(metrics);
     chain_client_free(chain);

@@ -54,6 +54,12 @@ void api_actuator(void *app, http_request *req, http_response *resp);
 void api_version(void *app, http_request *req, http_response *resp);
 void api_metrics(void *app, http_request *req, http_response *resp);
 void api_prometheus(void *app, http_request *req, http_response *resp);
+/* /tee (api_tee.c); 404 on a secrets-only instance. */
+void api_tee_framework(void *app, http_request *req, http_response *resp);
+void api_tee_properties(void *app, http_request *req, http_response *resp);
+void api_tee_properties_version(void *app, http_request *req, http_response *resp);
+void api_tee_challenge(void *app, http_request *req, http_response *resp);
+void api_tee_session(void *app, http_request *req, http_response *resp);
 
 /* Shared helpers (api_common.c). */
 /* NUL-terminated copy of the body for services that hash raw bytes; NULL when absent. */

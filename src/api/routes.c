@@ -21,6 +21,11 @@ static const http_route routes[] = {
     {"/actuator/prometheus", HTTP_GET, api_prometheus, 0, "/actuator/prometheus"},
     {"/version", HTTP_GET, api_version, 0, "/version"},
     {"/metrics", HTTP_GET, api_metrics, 0, "/metrics"},
+    {"/tee/framework", HTTP_GET, api_tee_framework, 0, "/tee/framework"},
+    {"/tee/properties/{}", HTTP_GET, api_tee_properties, 0, "/tee/properties/{teeFramework}"},
+    {"/tee/properties/{}/{}", HTTP_GET, api_tee_properties_version, 0, "/tee/properties/{teeFramework}/{version}"},
+    {"/tee/challenges/{}", HTTP_POST, api_tee_challenge, 0, "/tee/challenges/{chainTaskId}"},
+    {"/tee/sessions", HTTP_POST, api_tee_session, 0, "/tee/sessions"},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include "secrets/challenge.h"
 #include "secrets/exists_cache.h"
 #include "secrets/secrets.h"
+#include "tee/challenge_context.h"
 
 #define EXISTS_TTL_MS 60000
 #define WEB2_NAME_MAX_CHARS 255
@@ -18,7 +20,9 @@
 
 struct secrets_service {
     sms_store *store;
-    const aead_key *key;
+    /* Atomic so that a restore can switch keys while requests read it (secrets_set_key);
+     * every plain read of svc->key is an atomic load. */
+    const aead_key *_Atomic key;
     chain_client *chain;
     sms_metrics *metrics;
     exists_cache *cache[3]; /* web2, web3, compute: one per metric kind */
@@ -482,4 +486,58 @@ void secrets_refresh_metrics(secrets_service *svc)
 void secrets_clear_caches(secrets_service *svc)
 {
     for (int i = 0; i < 3; i++) exists_cache_clear(svc->cache[i]);
+}
+
+sms_status secrets_seal_secret_with(const aead_key *key, const secret_id *id, const uint8_t *pt, size_t pt_len,
+                                    uint8_t **rec, size_t *rec_len)
+{
+    uint8_t ad[AD_MAX];
+    size_t ad_len = 0;
+    if (key == NULL || id == NULL || id->owner == NULL || id->name == NULL || rec == NULL || rec_len == NULL ||
+        (pt == NULL && pt_len > 0))
+        return SMS_EINVAL;
+    sms_status st = identity_ad(id, ad, &ad_len);
+    if (st != SMS_OK) return st;
+    return seal_with_ad(key, ad, ad_len, pt, pt_len, rec, rec_len);
+}
+
+sms_status secrets_seal_context_with(const aead_key *key, const char *context, const uint8_t *pt, size_t pt_len,
+                                     uint8_t **rec, size_t *rec_len)
+{
+    if (key == NULL || context == NULL || rec == NULL || rec_len == NULL || (pt == NULL && pt_len > 0))
+        return SMS_EINVAL;
+    return seal_with_ad(key, (const uint8_t *)context, strlen(context), pt, pt_len, rec, rec_len);
+}
+
+sms_status secrets_verify_record(const aead_key *key, const store_record *rec)
+{
+    uint8_t ad[AD_MAX];
+    size_t ad_len = 0;
+    uint8_t *pt = NULL;
+    size_t pt_len = 0;
+    sms_status st = SMS_EINVAL;
+
+    if (key == NULL || rec == NULL) return SMS_EINVAL;
+    if (rec->type == STORE_REC_SECRET) {
+        if (rec->secret.owner == NULL || rec->secret.name == NULL || (rec->sealed == NULL && rec->sealed_len > 0))
+            return SMS_EINVAL;
+        st = identity_ad(&rec->secret, ad, &ad_len);
+        if (st != SMS_OK) return st;
+        st = open_with_ad(key, ad, ad_len, rec->sealed, rec->sealed_len, &pt, &pt_len);
+    } else if (rec->type == STORE_REC_CHALLENGE) {
+        if (rec->challenge == NULL || rec->challenge->sealed_key == NULL) return SMS_EINVAL;
+        int n = snprintf((char *)ad, sizeof ad, "%s%.*s", TEE_CHALLENGE_SEAL_CONTEXT_PREFIX,
+                         (int)sizeof rec->challenge->task_id, rec->challenge->task_id);
+        if (n < 0 || (size_t)n >= sizeof ad) return SMS_ETOOBIG;
+        st = open_with_ad(key, ad, (size_t)n, rec->challenge->sealed_key, rec->challenge->sealed_key_len, &pt,
+                          &pt_len);
+    }
+    if (pt != NULL) secure_free(pt, pt_len + 1);
+    return st;
+}
+
+void secrets_set_key(secrets_service *svc, const aead_key *key)
+{
+    if (svc == NULL || key == NULL) return;
+    svc->key = key;
 }

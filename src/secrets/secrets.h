@@ -67,4 +67,40 @@ void secrets_refresh_metrics(secrets_service *svc);
 /* Drop the existence caches (after a restore). */
 void secrets_clear_caches(secrets_service *svc);
 
+/* ---- Explicit-key sealing (restore, migration) ----
+ * The same scheme and associated data as the service uses, under a key the caller gives,
+ * so that records prepared for another key (a backup's, or the live key before the service
+ * exists) open exactly like the service's own. */
+
+/* Seal pt as the value of the secret `id` (identity already normalised as the service
+ * stores it: lower-cased owner and web2 name, "" for web3, SECRET_APP_INDEX for apps).
+ *   key          : borrowed
+ *   pt, pt_len   : plaintext (pt may be NULL when pt_len is 0)
+ *   rec, rec_len : on success *rec is a new malloc'ed record of *rec_len bytes (free())
+ * SMS_OK, SMS_EINVAL (NULL argument), SMS_ETOOBIG (identity too long), SMS_ECRYPTO,
+ * SMS_ENOMEM. */
+sms_status secrets_seal_secret_with(const aead_key *key, const secret_id *id, const uint8_t *pt, size_t pt_len,
+                                    uint8_t **rec, size_t *rec_len);
+
+/* Seal a value bound to a context string under key: what secrets_seal does with the
+ * service's key (enclave-challenge keys use TEE_CHALLENGE_SEAL_CONTEXT_PREFIX + task id,
+ * tee/challenge_context.h). Arguments and statuses as secrets_seal_secret_with. */
+sms_status secrets_seal_context_with(const aead_key *key, const char *context, const uint8_t *pt, size_t pt_len,
+                                     uint8_t **rec, size_t *rec_len);
+
+/* Check that a stored record opens under key with the associated data of its identity:
+ * a secret's identity, or for a challenge TEE_CHALLENGE_SEAL_CONTEXT_PREFIX + task_id.
+ * The plaintext is wiped and discarded.
+ *   key : borrowed;  rec : borrowed (store.h record, as store_foreach hands it out)
+ * SMS_OK; SMS_ECRYPTO when it does not open (other key, tampered, moved to another
+ * identity); SMS_EINVAL (NULL, unknown type); SMS_ETOOBIG; SMS_ENOMEM. */
+sms_status secrets_verify_record(const aead_key *key, const store_record *rec);
+
+/* Make the service seal and open with `key` from now on (after a restore swapped the
+ * store's content). key is borrowed: it must stay valid until the service is freed or the
+ * key replaced again. The switch is atomic for concurrent readers, but a request that
+ * sealed a record under the old key and stores it after the swap would leave a record the
+ * new key cannot open: callers quiesce request traffic around the swap. */
+void secrets_set_key(secrets_service *svc, const aead_key *key);
+
 #endif

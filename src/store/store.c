@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/log.h"
 #include "core/secure.h"
 #include "store/store_backend.h"
 
@@ -316,23 +317,73 @@ sms_status store_foreach(sms_store *st, store_record_cb cb, void *ctx)
     return st->ops->foreach(st->impl, cb, ctx);
 }
 
+static sms_status check_record(const store_record *rec)
+{
+    sms_status rc;
+
+    if (!rec)
+        return SMS_EINVAL;
+    switch (rec->type) {
+    case STORE_REC_SECRET:
+        if ((rc = check_id(&rec->secret)) != SMS_OK || (rc = check_sealed(rec->sealed, rec->sealed_len)) != SMS_OK)
+            return rc;
+        return SMS_OK;
+    case STORE_REC_CHALLENGE:
+        return check_challenge(rec->challenge);
+    default:
+        return SMS_EINVAL;
+    }
+}
+
 sms_status store_put_record(sms_store *st, const store_record *rec)
 {
     sms_status rc;
 
     if (!st || !rec)
         return SMS_EINVAL;
-    switch (rec->type) {
-    case STORE_REC_SECRET:
-        if ((rc = check_id(&rec->secret)) != SMS_OK || (rc = check_sealed(rec->sealed, rec->sealed_len)) != SMS_OK)
-            return rc;
-        break;
-    case STORE_REC_CHALLENGE:
-        if ((rc = check_challenge(rec->challenge)) != SMS_OK)
-            return rc;
-        break;
-    default:
-        return SMS_EINVAL;
-    }
+    if ((rc = check_record(rec)) != SMS_OK)
+        return rc;
     return st->ops->put_record(st->impl, rec);
+}
+
+/* Wraps a bulk source so that every record is validated before a backend sees it. */
+typedef struct {
+    store_record_source next;
+    void *ctx;
+} checked_source;
+
+static sms_status checked_next(void *ctx, const store_record **rec)
+{
+    checked_source *cs = ctx;
+    sms_status rc;
+
+    *rec = NULL;
+    if ((rc = cs->next(cs->ctx, rec)) != SMS_OK)
+        return rc;
+    if (!*rec)
+        return SMS_OK;
+    return check_record(*rec);
+}
+
+static sms_status put_all(sms_store *st, int replace, store_record_source next, void *ctx)
+{
+    checked_source cs = {next, ctx};
+
+    if (!st || !next)
+        return SMS_EINVAL;
+    if (!st->ops->put_all) {
+        LOG_ERROR("%s store: bulk writes (restore, import) are not supported by this backend", st->ops->name);
+        return SMS_ERR;
+    }
+    return st->ops->put_all(st->impl, replace, checked_next, &cs);
+}
+
+sms_status store_replace_all(sms_store *st, store_record_source next, void *ctx)
+{
+    return put_all(st, 1, next, ctx);
+}
+
+sms_status store_insert_all(sms_store *st, store_record_source next, void *ctx)
+{
+    return put_all(st, 0, next, ctx);
 }

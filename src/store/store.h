@@ -106,4 +106,28 @@ sms_status store_foreach(sms_store *st, store_record_cb cb, void *ctx);
 /* Insert a record as is (restore/import into a fresh store); EEXISTS on duplicates. */
 sms_status store_put_record(sms_store *st, const store_record *rec);
 
+/* ---- Bulk writes (restore, migration): all or nothing ---- */
+
+/* Pull-style source of records for the bulk writes below.
+ *   ctx : the caller's state, as given to the bulk write
+ *   rec : receives the next record (borrowed from the source, valid until the next call)
+ *         or NULL when there is no more
+ * A non-OK return aborts the bulk write, which then returns that status with the store
+ * unchanged. The source may be called from a backend thread while the store's writer is
+ * held: it must not call any store function. */
+typedef sms_status (*store_record_source)(void *ctx, const store_record **rec);
+
+/* Replace the whole content of the store (every secret and every challenge) with the
+ * records of `next`, atomically: afterwards the store holds exactly those records, or, on
+ * any failure, exactly what it held before (readers never see a mix). Durable on return.
+ * Returns SMS_OK; SMS_EEXISTS when the source yields one identity twice; SMS_EINVAL for a
+ * record that store_put_record would refuse (or NULL arguments); SMS_ETOOBIG; the source's
+ * own status; SMS_ESTORE; SMS_ERR when the backend does not implement bulk writes. */
+sms_status store_replace_all(sms_store *st, store_record_source next, void *ctx);
+
+/* Insert every record of `next` atomically, keeping the existing content: all records are
+ * inserted, or none. SMS_EEXISTS when one identity already exists in the store or appears
+ * twice in the source; other statuses as store_replace_all. */
+sms_status store_insert_all(sms_store *st, store_record_source next, void *ctx);
+
 #endif

@@ -47,6 +47,14 @@ typedef struct store_backend_ops {
 
     sms_status (*foreach)(void *impl, store_record_cb cb, void *ctx);
     sms_status (*put_record)(void *impl, const store_record *rec);
+
+    /* OPTIONAL (may be NULL: store_replace_all/store_insert_all then return SMS_ERR).
+     * One transaction: when replace is set, delete every secret and challenge first; then
+     * insert every record `next` yields until it yields NULL. Any failure (a duplicate is
+     * SMS_EEXISTS, a non-OK status from next is returned as is) rolls the whole
+     * transaction back. Records coming out of `next` have already been validated by
+     * store.c like put_record's. `next` must not be called after the function returned. */
+    sms_status (*put_all)(void *impl, int replace, store_record_source next, void *ctx);
 } store_backend_ops;
 
 /* The handle every store.h function receives. Owned by store.c: created by

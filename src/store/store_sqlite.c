@@ -316,6 +316,7 @@ static const store_backend_ops sq_ops = {
     .challenge_fill_missing_deadlines = sq_challenge_fill_missing_deadlines,
     .foreach = sq_foreach,
     .put_record = sq_put_record,
+    .put_all = sq_put_all,
 };
 
 /* Creates the file owner-only before SQLite does (SQLite would use 0644 minus umask);

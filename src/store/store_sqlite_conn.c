@@ -34,6 +34,8 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
                              "(SELECT task_id FROM challenges WHERE final_deadline_ms IS NULL LIMIT ?2)",
     [SQ_ALL_SECRETS] = "SELECT kind, owner, name, value FROM secrets ORDER BY kind, owner, name",
     [SQ_ALL_CHALLENGES] = "SELECT task_id, address, sealed_key, final_deadline_ms FROM challenges ORDER BY task_id",
+    [SQ_DELETE_ALL_SECRETS] = "DELETE FROM secrets",
+    [SQ_DELETE_ALL_CHALLENGES] = "DELETE FROM challenges",
 };
 
 void sq_log_error(sq_conn *c, const char *what, int rc)

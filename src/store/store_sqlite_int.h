@@ -41,6 +41,8 @@ typedef enum {
     SQ_CH_FILL_DEADLINES,
     SQ_ALL_SECRETS,
     SQ_ALL_CHALLENGES,
+    SQ_DELETE_ALL_SECRETS,
+    SQ_DELETE_ALL_CHALLENGES,
     SQ_STMT_COUNT
 } sq_stmt_id;
 
@@ -119,5 +121,8 @@ sms_status sq_challenge_get_or_create(void *impl, const challenge_rec *candidate
 sms_status sq_challenge_delete_expired(void *impl, int64_t now_ms, int64_t *deleted);
 sms_status sq_challenge_fill_missing_deadlines(void *impl, int64_t deadline_ms, int batch, int64_t *updated);
 sms_status sq_put_record(void *impl, const store_record *rec);
+/* Bulk write (store_backend.h put_all): one writer operation, run under its own savepoint
+ * inside a group-commit transaction, so its failure undoes all of it and nothing else. */
+sms_status sq_put_all(void *impl, int replace, store_record_source next, void *ctx);
 
 #endif

@@ -31,7 +31,8 @@ typedef enum {
     OP_CH_GET_OR_CREATE,
     OP_CH_INSERT,
     OP_CH_DELETE_EXPIRED,
-    OP_CH_FILL_DEADLINES
+    OP_CH_FILL_DEADLINES,
+    OP_PUT_ALL
 } sq_op_type;
 
 struct sq_write_op {
@@ -43,6 +44,9 @@ struct sq_write_op {
     const challenge_rec *ch;
     int64_t arg_ms;
     int arg_batch;
+    store_record_source src; /* OP_PUT_ALL */
+    void *src_ctx;
+    int arg_replace;
     /* Results, valid once done is set. */
     sms_status status;
     challenge_rec res_ch;
@@ -181,6 +185,40 @@ static sms_status op_ch_bulk(sq_conn *c, sq_write_op *op)
     return ret;
 }
 
+/* Bulk write: the caller's savepoint (run_in_savepoint) makes it all or nothing. */
+static sms_status op_put_all(sq_conn *c, sq_write_op *op)
+{
+    sms_status ret;
+
+    if (op->arg_replace) {
+        if ((ret = sq_exec_stmt(c, SQ_DELETE_ALL_SECRETS)) != SMS_OK)
+            return ret;
+        if ((ret = sq_exec_stmt(c, SQ_DELETE_ALL_CHALLENGES)) != SMS_OK)
+            return ret;
+    }
+    for (;;) {
+        const store_record *rec = NULL;
+        sq_write_op one = {.type = OP_SECRET_INSERT};
+
+        if ((ret = op->src(op->src_ctx, &rec)) != SMS_OK)
+            return ret;
+        if (!rec)
+            return SMS_OK;
+        if (rec->type == STORE_REC_CHALLENGE) {
+            one.type = OP_CH_INSERT;
+            one.ch = rec->challenge;
+            ret = op_ch_insert(c, &one);
+        } else {
+            one.id = &rec->secret;
+            one.data = rec->sealed;
+            one.len = rec->sealed_len;
+            ret = op_secret_write(c, &one);
+        }
+        if (ret != SMS_OK)
+            return ret;
+    }
+}
+
 static sms_status run_op(sq_conn *c, sq_write_op *op)
 {
     switch (op->type) {
@@ -194,6 +232,8 @@ static sms_status run_op(sq_conn *c, sq_write_op *op)
     case OP_CH_DELETE_EXPIRED:
     case OP_CH_FILL_DEADLINES:
         return op_ch_bulk(c, op);
+    case OP_PUT_ALL:
+        return op_put_all(c, op);
     }
     return SMS_EINVAL;
 }
@@ -393,5 +433,12 @@ sms_status sq_put_record(void *impl, const store_record *rec)
         op.data = rec->sealed;
         op.len = rec->sealed_len;
     }
+    return submit(impl, &op);
+}
+
+sms_status sq_put_all(void *impl, int replace, store_record_source next, void *ctx)
+{
+    sq_write_op op = {.type = OP_PUT_ALL, .src = next, .src_ctx = ctx, .arg_replace = replace};
+
     return submit(impl, &op);
 }

@@ -4,6 +4,7 @@
  * for its volume. Remote content never makes generation fail: it only yields an empty list
  * or invalid orders. */
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,12 @@ static int cid_valid(const char *cid)
     return 1;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+/* curl_easy_init would otherwise do it implicitly, which is not safe from several threads. */
+static void curl_init_once(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 /* GET {gateway}/ipfs/{cid} parsed as JSON. NULL on any failure (logged without content). */
 static json_t *ipfs_get_json(const char *gateway, const char *cid)
 {
@@ -77,6 +84,8 @@ static json_t *ipfs_get_json(const char *gateway, const char *cid)
     while (glen > 0 && gateway[glen - 1] == '/') glen--;
     int w = snprintf(url, sizeof url, "%.*s/ipfs/%s", (int)glen, gateway, cid);
     if (w < 0 || (size_t)w >= sizeof url) return NULL;
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_rc != CURLE_OK) return NULL;
     h = curl_easy_init();
     hdrs = curl_slist_append(NULL, "Accept: application/json");
     if (h == NULL || hdrs == NULL) goto out;

@@ -20,6 +20,7 @@
 #include "core/secure.h"
 #include "crypto/aead.h"
 #include "crypto/ethsig.h"
+#include "helpers/failing_store.h"
 #include "helpers/fake_http.h"
 #include "helpers/fake_rpc.h"
 #include "helpers/test_sign.h"
@@ -80,7 +81,7 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static int setup(void **state)
+static int setup_with_timeout(void **state, long chain_timeout_ms)
 {
     api_fx *x = calloc(1, sizeof *x);
     if (x == NULL) return -1;
@@ -101,7 +102,7 @@ static int setup(void **state)
     x->metrics = metrics_new(labels, n_labels);
     x->rpc = fake_rpc_start();
     if (x->metrics == NULL || x->rpc == NULL) return -1;
-    if (chain_client_new(fake_rpc_url(x->rpc), 400, &x->chain) != SMS_OK) return -1;
+    if (chain_client_new(fake_rpc_url(x->rpc), chain_timeout_ms, &x->chain) != SMS_OK) return -1;
     if (secrets_service_new(x->store, x->key, x->chain, x->metrics, 1000, &x->secrets) != SMS_OK) return -1;
     /* Configuration zeroed except what the handlers read. */
     memset(&x->cfg, 0, sizeof x->cfg);
@@ -115,6 +116,11 @@ static int setup(void **state)
     *state = x;
     return 0;
 }
+
+/* Generous for answering nodes (loaded machines, sanitizers); short where a silent node
+ * is waited for. */
+static int setup(void **state) { return setup_with_timeout(state, 5000); }
+static int setup_fast(void **state) { return setup_with_timeout(state, 300); }
 
 static int teardown(void **state)
 {
@@ -431,6 +437,12 @@ static void test_web3(void **state)
     assert_int_equal(web3_status(x, HTTP_POST, a, V2_AUTH, big), 401);
     free(big);
     assert_int_equal(metric(x, "web3", "addedSinceStartCount"), 1);
+    /* A node answering HTTP 5xx is unavailable: 503, empty body. */
+    fake_rpc_set_mode(x->rpc, FAKE_RPC_HTTP_500);
+    ts_sign_web3(TS_OWNER_KEY, a, "v", 1, sig);
+    assert_int_equal(web3_status(x, HTTP_POST, a, sig, "v"), 503);
+    fake_rpc_set_mode(x->rpc, FAKE_RPC_ANSWER);
+    assert_int_equal(web3_status(x, HTTP_POST, a, sig, "v"), 204);
     /* web3 has no PUT. */
     assert_int_equal(web3_status(x, HTTP_PUT, a, sig, "v"), 405);
 }
@@ -445,8 +457,7 @@ static void test_web3_chain_unavailable(void **state)
     ts_sign_web3(TS_OWNER_KEY, a, "v", 1, sig);
     /* A node that never answers: not a 401 (the client may retry) and never a 500. */
     assert_int_equal(web3_status(x, HTTP_POST, a, sig, "v"), 503);
-    fake_rpc_set_mode(x->rpc, FAKE_RPC_ANSWER);
-    assert_int_equal(web3_status(x, HTTP_POST, a, sig, "v"), 204);
+    assert_int_equal(web3_status(x, HTTP_HEAD, a, NULL, NULL), 404);
 }
 
 /* ---- /apps/{app}/secrets ---- */
@@ -517,6 +528,17 @@ static void test_apps(void **state)
     fake_assert_error_list(&r, 401, MSG_INVALID_AUTH);
     http_response_clear(&r);
     free(big);
+    /* Node unavailable: 503 with an error list, never a 500. */
+    fake_rpc_set_mode(x->rpc, FAKE_RPC_HTTP_500);
+    ts_sign_named(TS_OWNER_KEY, app2, "1", "v", 1, sig);
+    app_call(x, HTTP_POST, app2, sig, "v", &r);
+    assert_int_equal(r.status, 503);
+    json_t *doc = fake_response_json(&r);
+    assert_true(json_is_array(json_object_get(doc, "error")));
+    assert_int_equal(json_object_size(doc), 1);
+    json_decref(doc);
+    http_response_clear(&r);
+    fake_rpc_set_mode(x->rpc, FAKE_RPC_ANSWER);
     /* Wrong method and paths. */
     app_call(x, HTTP_PUT, app2, sig, "v", &r);
     fake_assert_spring_error(&r, 405, "/apps/0x8888888888888888888888888888888888888888/secrets");
@@ -924,6 +946,91 @@ static void test_prometheus_endpoint(void **state)
     api_observe(&x->app, 0, 200, 1);
 }
 
+static void test_actuator_without_host(void **state)
+{
+    api_fx *x = *state;
+    fake_request f;
+    http_response r;
+    fake_request_init(&f, HTTP_GET, "/actuator");
+    call(x, &f, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"http://localhost/actuator\""));
+    http_response_clear(&r);
+    /* A data directory that cannot be examined does not fail health. */
+    snprintf(x->app.data_dir, sizeof x->app.data_dir, "/nonexistent/sms-data-dir");
+    fake_request_init(&f, HTTP_GET, "/actuator/health");
+    call(x, &f, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"status\":\"UP\"}");
+    http_response_clear(&r);
+}
+
+static void test_database_down(void **state)
+{
+    api_fx *x = *state;
+    /* The same app on a store whose every operation fails. */
+    sms_store *down = NULL;
+    assert_int_equal(failing_store_open(SMS_ESTORE, &down), SMS_OK);
+    sms_metrics *m = metrics_new(NULL, 0);
+    assert_non_null(m);
+    secrets_service *svc = NULL;
+    assert_int_equal(secrets_service_new(down, x->key, x->chain, m, 10, &svc), SMS_OK);
+    x->app.store = down;
+    x->app.secrets = svc;
+    x->app.metrics = m;
+    fake_request f;
+    http_response r;
+    /* Health: 503 DOWN. */
+    fake_request_init(&f, HTTP_GET, "/actuator/health");
+    call(x, &f, &r);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(r.content_type, "application/json");
+    assert_string_equal(r.body, "{\"status\":\"DOWN\"}");
+    http_response_clear(&r);
+    /* Secret endpoints: 500 with the Spring error document, never a success or a 404. */
+    web2_req(&f, HTTP_HEAD, TS_OWNER_ADDR, "my-api-key", NULL, NULL);
+    expect_spring(x, &f, 500);
+    web2_req(&f, HTTP_POST, TS_OWNER_ADDR, "my-api-key", V1_AUTH, "Hello, SMS!");
+    expect_spring(x, &f, 500);
+    web2_req(&f, HTTP_PUT, TS_OWNER_ADDR, "my-api-key", V1_AUTH, "Hello, SMS!");
+    expect_spring(x, &f, 500);
+    fake_request_init(&f, HTTP_HEAD, "/secrets/web3");
+    fake_request_query(&f, "secretAddress", V2_ADDR);
+    expect_spring(x, &f, 500);
+    char path[512];
+    app_call(x, HTTP_HEAD, V3_APP, NULL, NULL, &r);
+    snprintf(path, sizeof path, "/apps/%s/secrets", V3_APP);
+    fake_assert_spring_error(&r, 500, path);
+    http_response_clear(&r);
+    req_call(x, HTTP_HEAD, TS_OWNER_ADDR, "my-key", NULL, NULL, &r, path, sizeof path);
+    fake_assert_spring_error(&r, 500, path);
+    http_response_clear(&r);
+    req_call(x, HTTP_POST, TS_OWNER_ADDR, "my-key", V4_AUTH, V4_VALUE, &r, path, sizeof path);
+    fake_assert_spring_error(&r, 500, path);
+    http_response_clear(&r);
+    /* Authentication still comes first: a bad signature is 401, not 500. */
+    req_call(x, HTTP_POST, TS_OWNER_ADDR, "my-key", V1_AUTH, V4_VALUE, &r, path, sizeof path);
+    fake_assert_error_list(&r, 401, MSG_INVALID_AUTH);
+    http_response_clear(&r);
+    assert_int_equal(web2_status(x, HTTP_POST, TS_OWNER_ADDR, "my-api-key", V4_AUTH, "Hello, SMS!"), 401);
+    /* /metrics reports the failed counts as -1. */
+    fake_request_init(&f, HTTP_GET, "/metrics");
+    call(x, &f, &r);
+    assert_int_equal(r.status, 200);
+    json_t *doc = fake_response_json(&r);
+    json_t *w2 = json_object_get(json_object_get(doc, "secretsMetrics"), "web2");
+    assert_int_equal(json_integer_value(json_object_get(w2, "initialCount")), -1);
+    assert_int_equal(json_integer_value(json_object_get(w2, "storedCount")), -1);
+    json_decref(doc);
+    http_response_clear(&r);
+    x->app.store = x->store;
+    x->app.secrets = x->secrets;
+    x->app.metrics = x->metrics;
+    secrets_service_free(svc);
+    metrics_free(m);
+    store_close(down);
+}
+
 static void test_unknown_paths_and_methods(void **state)
 {
     api_fx *x = *state;
@@ -957,7 +1064,7 @@ int main(void)
         T(test_web2_size_and_name_limits),
         T(test_web2_head_unstorable_identity_is_404),
         T(test_web3),
-        T(test_web3_chain_unavailable),
+        cmocka_unit_test_setup_teardown(test_web3_chain_unavailable, setup_fast, teardown),
         T(test_apps),
         T(test_requesters),
         T(test_requester_head_key_validation),
@@ -971,6 +1078,8 @@ int main(void)
         T(test_actuator_links),
         T(test_prometheus_endpoint),
         T(test_unknown_paths_and_methods),
+        T(test_actuator_without_host),
+        T(test_database_down),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

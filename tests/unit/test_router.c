@@ -298,6 +298,56 @@ static void test_first_of_duplicate_routes_wins(void **state)
     assert_string_equal(req.vars[0], "v");
 }
 
+static void test_literal_brace_and_several_get_routes(void **state)
+{
+    (void)state;
+    static const http_route t[] = {
+        {"/lit{x", HTTP_GET, h_dummy, 0, "brace"},       /* '{' not followed by '}' is literal */
+        {"/g/{}", HTTP_GET, h_dummy, 0, "g-var"},
+        {"/g/fixed", HTTP_GET, h_dummy, 0, "g-fixed"},
+    };
+    http_request req = {0};
+    char storage[32];
+    const http_route *found = NULL;
+    unsigned allowed = 0;
+    int cors = 0;
+    assert_int_equal(http_route_match(t, 3, "/lit{x", HTTP_GET, &req, storage, sizeof storage, &found, &allowed, &cors),
+                     ROUTE_FOUND);
+    assert_ptr_equal(found, &t[0]);
+    assert_int_equal(req.n_vars, 0);
+    assert_int_equal(http_route_match(t, 3, "/litax", HTTP_GET, &req, storage, sizeof storage, &found, &allowed, &cors),
+                     ROUTE_NO_PATH);
+    /* HEAD with two GET routes on the path: the first one in table order serves it, with
+     * its own variables. */
+    assert_int_equal(
+        http_route_match(t, 3, "/g/fixed", HTTP_HEAD, &req, storage, sizeof storage, &found, &allowed, &cors),
+        ROUTE_FOUND);
+    assert_ptr_equal(found, &t[1]);
+    assert_int_equal(req.n_vars, 1);
+    assert_string_equal(req.vars[0], "fixed");
+    assert_int_equal(allowed, HTTP_GET | HTTP_HEAD);
+}
+
+static void test_storage_too_small_never_overflows(void **state)
+{
+    (void)state;
+    /* Below the documented minimum the route cannot hold its variables: it does not match,
+     * and nothing is written past the buffer (heap buffer: ASan checks). */
+    const char *path = "/apps/0x0123456789/secrets";
+    for (size_t cap = 1; cap < 12; cap++) {
+        char *storage = malloc(cap);
+        assert_non_null(storage);
+        http_request req = {0};
+        const http_route *found = NULL;
+        unsigned allowed = 0;
+        int cors = 0;
+        route_result rr =
+            http_route_match(table, N_TABLE, path, HTTP_POST, &req, storage, cap, &found, &allowed, &cors);
+        assert_int_not_equal(rr, ROUTE_FOUND);
+        free(storage);
+    }
+}
+
 static void test_storage_exactly_path_length(void **state)
 {
     (void)state;
@@ -674,6 +724,8 @@ int main(void)
         cmocka_unit_test(test_head_route_preferred_over_get),
         cmocka_unit_test(test_variables_belong_to_chosen_route),
         cmocka_unit_test(test_first_of_duplicate_routes_wins),
+        cmocka_unit_test(test_literal_brace_and_several_get_routes),
+        cmocka_unit_test(test_storage_too_small_never_overflows),
         cmocka_unit_test(test_storage_exactly_path_length),
         cmocka_unit_test(test_empty_table),
         cmocka_unit_test(test_methods_format),

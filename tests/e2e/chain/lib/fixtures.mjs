@@ -28,13 +28,17 @@ export async function createApp(chain, { owner = 'appOwner', mrenclave = '', nam
   return { address, ...app, txHash };
 }
 
-/** New dataset owned by `owner`. Returns { address, owner, name, multiaddr, checksum, txHash }. */
-export async function createDataset(chain, { owner = 'datasetOwner', name } = {}) {
+/**
+ * New dataset owned by `owner`. opts.multiaddr: what the SDK stores (a valid multiaddr such as
+ * /ipfs/Qm... is stored binary, anything else as UTF-8 text); default a unique text one.
+ * Returns { address, owner, name, multiaddr, checksum, txHash }.
+ */
+export async function createDataset(chain, { owner = 'datasetOwner', name, multiaddr } = {}) {
   const suffix = uniqueSuffix();
   const dataset = {
     owner: addressOf(owner),
     name: name || `sms-e2e-dataset-${suffix}`,
-    multiaddr: `/ipfs/QmW2WQi7j6c7UgJTarActp7tDNikE4B2qXtFCfLPdsgaTQ#${suffix}`,
+    multiaddr: multiaddr || `/ipfs/QmW2WQi7j6c7UgJTarActp7tDNikE4B2qXtFCfLPdsgaTQ#${suffix}`,
     checksum: `0x${sha256(`dataset-${suffix}`)}`,
   };
   const { address, txHash } = await sdkFor(chain, owner).dataset.deployDataset(dataset);
