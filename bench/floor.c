@@ -16,7 +16,8 @@
  *           overlap (an upper bound that a single-store daemon cannot reach).
  *
  * Output: a human summary on stderr and one machine-readable line on stdout:
- *   RESULT records_per_s=<f> records=<n> seconds=<f> threads=<n> batch=<n> mode=<m> */
+ *   RESULT records_per_s=<f> records=<n> seconds=<f> threads=<n> batch=<n> mode=<m> cpu_us_per_record=<f>
+ * (CPU time of the process, user + system, over the timed phase only). */
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +123,17 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* User + system CPU seconds of the whole process so far. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* Same deterministic keys as sms-loadgen. */
@@ -496,7 +509,7 @@ static sms_status run(floor_bench *fb)
     pthread_t tids[THREADS_MAX];
     int opened = 0, started = 0;
     long done = 0;
-    double t0, secs;
+    double t0, secs, cpu0, cpu;
     sms_status ret = SMS_OK;
 
     memset(workers, 0, sizeof workers);
@@ -518,21 +531,27 @@ static sms_status run(floor_bench *fb)
         }
         started++;
     }
+    cpu0 = cpu_s();
     pthread_barrier_wait(&fb->start);
     t0 = now_s();
     for (int t = 0; t < started; t++)
         pthread_join(tids[t], NULL);
     secs = now_s() - t0;
+    cpu = cpu_s() - cpu0;
     pthread_barrier_destroy(&fb->start);
     for (int t = 0; t < started; t++) {
         done += workers[t].done;
         if (workers[t].status != SMS_OK)
             ret = workers[t].status;
     }
-    fprintf(stderr, "sms-floor: %ld records (%s database, %d threads, %d per transaction) in %.3f s: %.1f records/s\n",
-            done, fb->mode == MODE_SHARED ? "shared" : "per-thread", fb->threads, fb->batch, secs, done / secs);
-    printf("RESULT records_per_s=%.1f records=%ld seconds=%.3f threads=%d batch=%d mode=%s\n", done / secs, done, secs,
-           fb->threads, fb->batch, fb->mode == MODE_SHARED ? "shared" : "split");
+    fprintf(stderr,
+            "sms-floor: %ld records (%s database, %d threads, %d per transaction) in %.3f s: %.1f records/s, "
+            "%.1f us CPU per record\n",
+            done, fb->mode == MODE_SHARED ? "shared" : "per-thread", fb->threads, fb->batch, secs, done / secs,
+            done > 0 ? cpu * 1e6 / done : 0.0);
+    printf("RESULT records_per_s=%.1f records=%ld seconds=%.3f threads=%d batch=%d mode=%s cpu_us_per_record=%.1f\n",
+           done / secs, done, secs, fb->threads, fb->batch, fb->mode == MODE_SHARED ? "shared" : "split",
+           done > 0 ? cpu * 1e6 / done : 0.0);
 
 cleanup:
     for (int t = 0; t < opened; t++)

@@ -104,6 +104,23 @@ rss_kib() {
     echo 0
 }
 
+# CPU time (user + system, clock ticks) used so far by the given processes, all threads.
+cpu_ticks() {
+    local pid stat total=0 fields
+    for pid in "$@"; do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        read -r -a fields <<<"${stat##*) }" # after "(comm) ": field 3 onwards
+        total=$((total + fields[11] + fields[12]))
+    done
+    echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# Microseconds of CPU per operation: cpu_us_per_op TICKS OPS
+cpu_us_per_op() {
+    awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else printf "n/a" }'
+}
+
 # Background sampler: highest VmRSS of pid every 100 ms until $TMP/stop-sampling exists.
 sample_rss_peak() {
     local pid=$1 out=$2 peak=0 v
@@ -115,7 +132,7 @@ sample_rss_peak() {
     done
 }
 
-# wrk's "Requests/sec:" figure for HEAD $2 on base URL $1; non-2xx responses are reported
+# wrk's "Requests/sec:" figure and request count for HEAD $2 on base URL $1; non-2xx responses are reported
 # on stderr since a 404 or 500 would be fast and meaningless.
 wrk_head() {
     local base=$1 path=$2 log=$3
@@ -125,7 +142,7 @@ wrk_head() {
         echo "bench: wrk on $base reported errors:" >&2
         grep "Non-2xx\|Socket errors" "$log" >&2
     fi
-    awk '/^Requests\/sec:/ {print $2}' "$log"
+    awk '/ requests in / {n = $1} /^Requests\/sec:/ {r = $2} END {print r, n}' "$log"
 }
 
 ratio() {
@@ -156,7 +173,8 @@ mkdir -p "$TMP/nginx"
 sed -e "s|@PREFIX@|$TMP/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@WORKERS@|$NCPU|g" \
     "$ROOT/bench/nginx.conf.in" >"$TMP/nginx/nginx.conf"
 "$NGINX" -p "$TMP/nginx" -e "$TMP/nginx/nginx-error.log" -c "$TMP/nginx/nginx.conf" >"$TMP/nginx/stdout.log" 2>&1 &
-PIDS+=($!)
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
 wait_http "http://127.0.0.1:$NGINX_PORT/" 50 || die "nginx did not start: $(cat "$TMP/nginx/nginx-error.log" "$TMP/nginx/stdout.log" 2>/dev/null)"
 
 # ---- the daemon ----
@@ -195,15 +213,17 @@ median() {
 
 # ---- writes: daemon under sms-loadgen (RSS sampled), then the in-process floor ----
 echo "running: $ROUNDS x ($WRITES signed POST /secrets/web2 from $CLIENTS clients, then sms-floor with $WRITES records)..."
-W=() F=() FS=() WR=() WRS=() RSS_PEAK=0 WRITE_ERRORS="" HEAD_PATH=""
+W=() WC=() F=() FC=() FS=() WR=() WRS=() RSS_PEAK=0 WRITE_ERRORS="" HEAD_PATH=""
 for round in $(seq 1 "$ROUNDS"); do
     rm -f "$TMP/stop-sampling" "$TMP/rss-peak"
     sample_rss_peak "$SMS_PID" "$TMP/rss-peak" &
     SAMPLER_PID=$!
     PIDS+=("$SAMPLER_PID")
+    c0=$(cpu_ticks "$SMS_PID")
     timeout 120 "$LOADGEN_BIN" -p "$SMS_PORT" -c "$CLIENTS" -n "$WRITES" -r "r$round-$$" \
         >"$TMP/loadgen.out" 2>"$TMP/loadgen.err"
     rc=$?
+    c1=$(cpu_ticks "$SMS_PID")
     touch "$TMP/stop-sampling"
     wait "$SAMPLER_PID" 2>/dev/null
     peak=$(cat "$TMP/rss-peak" 2>/dev/null || echo 0)
@@ -215,12 +235,15 @@ for round in $(seq 1 "$ROUNDS"); do
     [[ -n $HEAD_PATH ]] || HEAD_PATH=$(sed -n 's/^HEAD_TARGET //p' "$TMP/loadgen.out")
     grep -q "status [0-9]" "$TMP/loadgen.err" && sed 's/^/  /' "$TMP/loadgen.err" >&2
     W+=("$w")
+    ok=$(sed -n 's/^RESULT .* ok=\([0-9]*\).*/\1/p' "$TMP/loadgen.out")
+    WC+=("$(cpu_us_per_op $((c1 - c0)) "${ok:-0}")")
     [[ $errs == "0 non-204, 0 network errors" ]] || WRITE_ERRORS="$WRITE_ERRORS round $round: ${errs:-no result};"
 
     timeout 120 "$FLOOR_BIN" -d "$TMP/floor" -n "$WRITES" -b 16 -m shared >"$TMP/floor.out" 2>"$TMP/floor.err" ||
         echo "bench: sms-floor failed: $(cat "$TMP/floor.err")" >&2
     f=$(sed -n 's/^RESULT records_per_s=\([0-9.]*\).*/\1/p' "$TMP/floor.out")
     F+=("$f")
+    FC+=("$(sed -n 's/^RESULT .* cpu_us_per_record=\([0-9.]*\).*/\1/p' "$TMP/floor.out")")
     # For information: one database file per thread (commits overlap; no single store can).
     timeout 120 "$FLOOR_BIN" -d "$TMP/floor" -n "$WRITES" -b 16 -m split >"$TMP/floor.out" 2>"$TMP/floor.err" ||
         echo "bench: sms-floor -m split failed: $(cat "$TMP/floor.err")" >&2
@@ -228,8 +251,8 @@ for round in $(seq 1 "$ROUNDS"); do
     FS+=("$fs")
     WR+=("$(ratio "$w" "$f")")
     WRS+=("$(ratio "$w" "$fs")")
-    echo "  round $round: iexec-sms ${w:-n/a} writes/s ($lat), floor ${f:-n/a} records/s (db per thread:" \
-        "${fs:-n/a}), ratio ${WR[-1]}"
+    echo "  round $round: iexec-sms ${w:-n/a} writes/s ($lat; ${WC[-1]} us CPU/write)," \
+        "floor ${f:-n/a} records/s (${FC[-1]:-n/a} us CPU/record; db per thread: ${fs:-n/a}), ratio ${WR[-1]}"
     rm -f "$TMP"/floor/*
 done
 sleep 1
@@ -241,14 +264,22 @@ RSS_AFTER=$(rss_kib "$SMS_PID")
 HEAD_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -I "$SMS_URL$HEAD_PATH")
 [[ $HEAD_STATUS == 204 ]] || echo "bench: HEAD on the daemon answers $HEAD_STATUS, not 204" >&2
 echo "running: $ROUNDS x (wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s HEAD on iexec-sms, then on nginx)..."
-H=() N=() HR=()
+NGINX_PIDS=("$NGINX_PID" $(pgrep -P "$NGINX_PID"))
+H=() HC=() N=() NC=() HR=()
 for round in $(seq 1 "$ROUNDS"); do
-    h=$(wrk_head "$SMS_URL" "$HEAD_PATH" "$TMP/wrk-sms.log")
-    n=$(wrk_head "http://127.0.0.1:$NGINX_PORT" "$HEAD_PATH" "$TMP/wrk-nginx.log")
+    c0=$(cpu_ticks "$SMS_PID")
+    read -r h hn <<<"$(wrk_head "$SMS_URL" "$HEAD_PATH" "$TMP/wrk-sms.log")"
+    c1=$(cpu_ticks "$SMS_PID")
+    d0=$(cpu_ticks "${NGINX_PIDS[@]}")
+    read -r n nn <<<"$(wrk_head "http://127.0.0.1:$NGINX_PORT" "$HEAD_PATH" "$TMP/wrk-nginx.log")"
+    d1=$(cpu_ticks "${NGINX_PIDS[@]}")
     H+=("$h")
     N+=("$n")
+    HC+=("$(cpu_us_per_op $((c1 - c0)) "${hn:-0}")")
+    NC+=("$(cpu_us_per_op $((d1 - d0)) "${nn:-0}")")
     HR+=("$(ratio "$h" "$n")")
-    echo "  round $round: iexec-sms ${h:-n/a} req/s, nginx ${n:-n/a} req/s, ratio ${HR[-1]}"
+    echo "  round $round: iexec-sms ${h:-n/a} req/s (${HC[-1]} us CPU/req), nginx ${n:-n/a} req/s" \
+        "(${NC[-1]} us CPU/req), ratio ${HR[-1]}"
 done
 RSS_AFTER_HEAD=$(rss_kib "$SMS_PID")
 
@@ -257,6 +288,10 @@ NGINX_HEAD=$(median "${N[@]}")
 WRITES_PER_S=$(median "${W[@]}")
 FLOOR_PER_S=$(median "${F[@]}")
 FLOOR_SPLIT_PER_S=$(median "${FS[@]}")
+SMS_HEAD_CPU=$(median "${HC[@]}")
+NGINX_HEAD_CPU=$(median "${NC[@]}")
+WRITE_CPU=$(median "${WC[@]}")
+FLOOR_CPU=$(median "${FC[@]}")
 HEAD_RATIO=$(median "${HR[@]}")
 WRITE_RATIO=$(median "${WR[@]}")
 WRITE_RATIO_SPLIT=$(median "${WRS[@]}")
@@ -275,6 +310,8 @@ printf '%-52s %14s\n' "POST /secrets/web2, $CLIENTS clients (writes/s)" "${WRITE
 [[ -z $WRITE_ERRORS ]] || printf '  write errors:%s\n' "$WRITE_ERRORS"
 printf '%-52s %14s\n' "floor, shared db, $NCPU threads, 16/tx (records/s)" "${FLOOR_PER_S:-n/a}"
 printf '%-52s %14s\n' "floor, db per thread, for information (records/s)" "${FLOOR_SPLIT_PER_S:-n/a}"
+printf '%-52s %14s\n' "CPU per HEAD, iexec-sms / nginx (us)" "${SMS_HEAD_CPU:-n/a} / ${NGINX_HEAD_CPU:-n/a}"
+printf '%-52s %14s\n' "CPU per write, iexec-sms / floor (us)" "${WRITE_CPU:-n/a} / ${FLOOR_CPU:-n/a}"
 printf '%-52s %14s\n' "RSS idle (after start and warm-up)" "$(mib "$RSS_IDLE")"
 printf '%-52s %14s\n' "RSS peak under write load" "$(mib "$RSS_PEAK")"
 printf '%-52s %14s\n' "RSS after write load / after HEAD load" "$(mib "$RSS_AFTER") / $(mib "$RSS_AFTER_HEAD")"
@@ -285,4 +322,8 @@ printf '%-52s %6s %8s %6s\n' "HEAD iexec-sms / nginx" "$HEAD_RATIO" ">= $HEAD_TA
 printf '%-52s %6s %8s %6s\n' "POST iexec-sms / floor (shared db)" "$WRITE_RATIO" ">= $WRITE_TARGET_RATIO" \
     "$(verdict "$WRITE_RATIO" "$WRITE_TARGET_RATIO")"
 printf '%-52s %6s %8s %6s\n' "  (POST iexec-sms / floor with a db per thread)" "$WRITE_RATIO_SPLIT" "" ""
+echo "for diagnosis, CPU cost ratios (insensitive to other load; ~ the throughput ratio on an idle machine"
+echo "when CPU-bound):"
+printf '%-52s %6s\n' "  CPU per HEAD, nginx / iexec-sms" "$(ratio "$NGINX_HEAD_CPU" "$SMS_HEAD_CPU")"
+printf '%-52s %6s\n' "  CPU per write, floor / iexec-sms" "$(ratio "$FLOOR_CPU" "$WRITE_CPU")"
 exit 0

@@ -1,4 +1,4 @@
-/* /admin/* handlers (sms-api.md 7.3): parameters from the request, the admin service does
+/* Admin endpoint handlers (sms-api.md 7.3): parameters from the request, the admin service does
  * the rest. No body on any answer, except the Spring error document when a required query
  * parameter is missing (a present but blank one is a bare 400). The API-key filter runs
  * before routing (routes.c). */

@@ -102,10 +102,45 @@ sms_status utf8_lower(const char *in, size_t len, char **out)
         } else if (utf8_locale != (locale_t)0) {
             wint_t w = towlower_l((wint_t)cp, utf8_locale);
             if (w <= 0x10FFFF && !(w >= 0xD800 && w <= 0xDFFF)) lower = (uint32_t)w;
+        } else {
+            free(buf);
+            return SMS_ERR;
         }
         o += encode(lower, buf + o);
     }
     buf[o] = '\0';
     *out = (char *)buf;
     return SMS_OK;
+}
+
+/* Length of the well-formed sequence at s[0..len), 0 when malformed. */
+static size_t valid_sequence_len(const uint8_t *s, size_t len)
+{
+    if (s[0] < 0x80) return 1;
+    size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
+    if (n > len) return 0;
+    return utf8_valid(s, n) ? n : 0;
+}
+
+char *utf8_sanitize(const char *in, size_t len)
+{
+    const uint8_t *s = (const uint8_t *)in;
+    uint8_t *out = malloc(len * 3 + 1); /* each bad byte becomes 3 bytes */
+    if (out == NULL) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = valid_sequence_len(s + i, len - i);
+        if (n == 0) {
+            out[o++] = 0xEF;
+            out[o++] = 0xBF;
+            out[o++] = 0xBD;
+            i++;
+            continue;
+        }
+        memcpy(out + o, s + i, n);
+        o += n;
+        i += n;
+    }
+    out[o] = '\0';
+    return (char *)out;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/utf8.h"
 #include "http/http.h"
 
 void http_response_init(http_response *r)
@@ -66,8 +67,12 @@ void http_reply_spring_error(http_response *r, unsigned status, const char *path
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ld+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-    json_t *doc = json_pack("{s:s, s:i, s:s, s:s}", "timestamp", stamp, "status", (int)status, "error",
-                            http_reason(status), "path", path != NULL ? path : "");
+    /* The path is client text: make it valid UTF-8 for the JSON document. */
+    char *clean = utf8_sanitize(path != NULL ? path : "", path != NULL ? strlen(path) : 0);
+    json_t *doc = clean == NULL ? NULL
+                                : json_pack("{s:s, s:i, s:s, s:s}", "timestamp", stamp, "status", (int)status, "error",
+                                            http_reason(status), "path", clean);
+    free(clean);
     http_reply_json(r, status, doc);
 }
 

@@ -74,8 +74,11 @@ void http_methods_format(unsigned methods, char *out, size_t cap)
     out[0] = '\0';
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         if (!(methods & order[i])) continue;
-        int n = snprintf(out + used, cap - used, "%s%s", used ? "," : "", http_method_name(order[i]));
-        if (n < 0 || (size_t)n >= cap - used) return;
-        used += (size_t)n;
+        const char *name = http_method_name(order[i]);
+        size_t need = strlen(name) + (used ? 1 : 0);
+        if (used + need >= cap) return; /* only whole names */
+        if (used) out[used++] = ',';
+        memcpy(out + used, name, strlen(name) + 1);
+        used += strlen(name);
     }
 }

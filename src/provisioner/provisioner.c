@@ -93,6 +93,12 @@ static sms_status parse_p12(const char *path, const char *password, EVP_PKEY **p
         st = fail(errbuf, errcap, SMS_EINVAL, "IEXEC_SMS_SSL_KEYSTORE: '%s' is not a PKCS12 key store", path);
         goto cleanup;
     }
+    /* A wrong password is told by the MAC, before trying the legacy algorithms. */
+    if (PKCS12_mac_present(p12) && !PKCS12_verify_mac(p12, password, -1)) {
+        st = fail(errbuf, errcap, SMS_EINVAL,
+                  "IEXEC_SMS_SSL_KEYSTORE: cannot open '%s' (wrong IEXEC_SMS_SSL_KEYSTORE_PASSWORD)", path);
+        goto cleanup;
+    }
     if (!PKCS12_parse(p12, password, pkey, cert, chain)) {
         ERR_clear_error();
         if (!load_legacy_provider() || !PKCS12_parse(p12, password, pkey, cert, chain)) {
@@ -279,7 +285,6 @@ sms_status prov_http(const provisioner *p, const prov_request *r, long *status)
     if (h == NULL) goto cleanup;
     ok = curl_easy_setopt(h, CURLOPT_URL, r->url) == CURLE_OK &&
          curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, r->protocols) == CURLE_OK &&
          curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
          curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->timeout_ms) == CURLE_OK &&
          curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms) == CURLE_OK &&
@@ -290,6 +295,14 @@ sms_status prov_http(const provisioner *p, const prov_request *r, long *status)
          curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
          curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard) == CURLE_OK &&
          curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075500
+    ok = ok && curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, r->protocols) == CURLE_OK;
+#else
+    long mask = strcmp(r->protocols, "https") == 0  ? (long)CURLPROTO_HTTPS
+                : strcmp(r->protocols, "http") == 0 ? (long)CURLPROTO_HTTP
+                                                    : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS);
+    ok = ok && curl_easy_setopt(h, CURLOPT_PROTOCOLS, mask) == CURLE_OK;
+#endif
     if (ok && r->use_ca_file && ca != NULL) {
         /* Only this file is trusted: no fallback to the system directory. */
         ok = curl_easy_setopt(h, CURLOPT_CAINFO, ca) == CURLE_OK &&

@@ -292,11 +292,15 @@ out:
     return st;
 }
 
-static size_t utf8_chars(const char *s)
+/* Length in Java characters (UTF-16 code units), the unit of the reference's column limit:
+ * a 4-byte UTF-8 sequence is a surrogate pair. */
+static size_t utf16_units(const char *s)
 {
     size_t n = 0;
-    for (; *s != '\0'; s++)
-        if (((uint8_t)*s & 0xC0) != 0x80) n++;
+    for (; *s != '\0'; s++) {
+        uint8_t c = (uint8_t)*s;
+        if ((c & 0xC0) != 0x80) n += c >= 0xF0 ? 2 : 1;
+    }
     return n;
 }
 
@@ -322,7 +326,7 @@ sms_status secrets_set_web2(secrets_service *svc, const char *owner, const char 
     sms_status st = normalise(SECRET_WEB2, owner, name, &nid);
     if (st != SMS_OK) return st;
     /* The reference's column limit turns a long name into a failed insert (409). */
-    if (utf8_chars(nid.id.name) > WEB2_NAME_MAX_CHARS) {
+    if (utf16_units(nid.id.name) > WEB2_NAME_MAX_CHARS) {
         st = update ? SMS_ENOTFOUND : SMS_EEXISTS;
         goto out;
     }
@@ -444,6 +448,10 @@ sms_status secrets_exists(secrets_service *svc, secret_kind kind, const char *ow
         goto out;
     }
     st = store_secret_exists(svc->store, &nid.id, exists);
+    if (st == SMS_EINVAL) { /* beyond the store's limits: could never have been stored */
+        *exists = 0;
+        st = SMS_OK;
+    }
     if (st == SMS_OK && *exists && key_len > 0) exists_cache_put(cache, key, key_len, now_ms());
 out:
     normalised_clear(&nid);
@@ -460,6 +468,7 @@ sms_status secrets_get(secrets_service *svc, secret_kind kind, const char *owner
     if (st == SMS_EINVAL) return SMS_ENOTFOUND;
     if (st != SMS_OK) return st;
     st = store_secret_get(svc->store, &nid.id, &rec, &rec_len);
+    if (st == SMS_EINVAL) st = SMS_ENOTFOUND; /* beyond the store's limits: never stored */
     if (st == SMS_OK) {
         st = open_secret(svc, &nid.id, rec, rec_len, value, value_len);
         if (st != SMS_OK) LOG_ERROR("secret [kind:%d, owner:%s] does not decrypt: refusing to use it", (int)kind,

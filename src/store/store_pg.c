@@ -20,9 +20,9 @@
 #include "store/store_pg_int.h"
 
 /* Rows affected by an INSERT/UPDATE/DELETE. */
-static int64_t affected(const PGresult *r)
+static int64_t affected(PGresult *r)
 {
-    const char *t = PQcmdTuples((PGresult *)r);
+    const char *t = PQcmdTuples(r);
     char *end = NULL;
     long long n;
 

@@ -51,9 +51,10 @@ static void schema_error(pg_conn *c, const char *what, char *errbuf, size_t errc
     char line[512];
     size_t n = 0;
 
-    /* The server's text for a DDL failure (names, no values); one line. */
-    for (const char *q = PQerrorMessage(c->conn); *q && n + 1 < sizeof(line); q++)
-        line[n++] = (*q == '\n' || *q == '\t') ? ' ' : *q;
+    /* First line only: the server's primary message (names, no values), without the
+     * DETAIL line that may quote a row. */
+    for (const char *q = PQerrorMessage(c->conn); *q && *q != '\n' && n + 1 < sizeof(line); q++)
+        line[n++] = *q == '\t' ? ' ' : *q;
     while (n > 0 && line[n - 1] == ' ')
         n--;
     line[n] = '\0';

@@ -20,10 +20,18 @@ typedef struct {
     char *fingerprint;
 } enclave_config;
 
-/* Strict parse of the mrenclave JSON text: invalid JSON, empty input, unknown key or bad
- * enum value -> SMS_EINVAL (the configuration is then "absent"). */
+/* Strict parse of the mrenclave JSON text: invalid JSON, empty input, not an object, unknown
+ * key, bad enum value (case-sensitive SCONE/GRAMINE/TDX; "provider" is an alias of
+ * "framework", the last one wins) or an unbindable type -> SMS_EINVAL (the configuration is
+ * then "absent"); SMS_ENOMEM. Bytes that are not UTF-8 (or NUL) become U+FFFD first, as in
+ * the reference's decoding. Scalar coercions like Jackson's: a string field accepts a number
+ * or boolean (as text) and null (NULL); heapSize accepts an integer, a real (truncated), a
+ * numeric string (trimmed, "" = 0) and null (0). out is zeroed on failure; release it with
+ * enclave_config_clear. */
 sms_status enclave_config_parse(const char *json, size_t len, enclave_config *out);
-/* Validation of 4.11 (entrypoint/heapSize unless GRAMINE; fingerprint decodes to 32 bytes). */
+/* Validation of 4.11: unless the configuration's own framework is GRAMINE, entrypoint
+ * non-empty and heapSize > 0; always a fingerprint that hex-decodes ("0x" optional, odd length
+ * left-padded, non-hex refused) to exactly 32 bytes. 1 valid, 0 not (or c NULL). */
 int enclave_config_valid(const enclave_config *c);
 void enclave_config_clear(enclave_config *c);
 
@@ -86,7 +94,11 @@ typedef struct {
 } task_description;
 
 /* Build from a fully read bundle (every component SMS_OK). SMS_EINVAL if a mandatory
- * component is missing, SMS_ENOMEM. */
+ * component is missing, SMS_ENOMEM. *out owns copies (the bundle may be cleared afterwards)
+ * and is zeroed on failure. chain_task_id = keccak256(dealid || uint256(idx)); deadlines
+ * and the category time are turned into milliseconds (saturating); texts from the chain
+ * (app and dataset URIs) are made valid UTF-8 (U+FFFD); an enclave configuration that does
+ * not parse leaves has_enclave_config = 0. */
 sms_status task_description_from_bundle(const struct poco_bundle *b, task_description *out);
 void task_description_clear(task_description *td);
 
@@ -95,7 +107,10 @@ int td_contains_input_files(const task_description *td);
 int td_is_bulk(const task_description *td);
 int td_requires_pre_compute(const task_description *td);
 int td_contains_callback(const task_description *td);
-/* enclave entrypoint + (" " + iexec_args when non-blank); malloc'ed ("" when no entrypoint). */
+/* enclave entrypoint + (" " + iexec_args when non-blank); malloc'ed ("" when no entrypoint,
+ * whatever the args: the reference would print "null"), NULL on allocation failure.
+ * "Blank" is Java's isBlank (Character.isWhitespace). Predicates follow 4.10; with absent
+ * deal params (the JSON null document) there are no input files and no bulk. */
 char *td_app_command(const task_description *td);
 
 #endif

@@ -76,7 +76,9 @@ static sms_status read_bundle(tee_service *svc, const uint8_t task_id[32], const
     if (st != SMS_OK && b->task_status == SMS_OK && b->deal_status == SMS_OK && b->category_status == SMS_OK &&
         b->app_status == SMS_OK && b->dataset_status == SMS_OK)
         b->task_status = st;
-    if (b->task_status != SMS_OK)
+    if (b->task_status == SMS_ENOTFOUND)
+        LOG_INFO("chain: no such task");
+    else if (b->task_status != SMS_OK)
         LOG_WARN("chain: task read failed: %s", sms_status_name(b->task_status));
     return st;
 }
@@ -97,6 +99,7 @@ sms_status tee_service_challenge(tee_service *svc, const char *task_id, const ch
     tee_error e;
 
     memset(&b, 0, sizeof b);
+    if (svc == NULL || address == NULL) return SMS_EINVAL;
     if (tee_challenge_task_key(task_id, task_key) != SMS_OK) {
         LOG_INFO("enclave challenge refused: malformed task id");
         return SMS_EAUTH;
@@ -240,6 +243,7 @@ tee_error tee_service_session(tee_service *svc, const tee_session_request *rq, c
     int use_hint = 0;
     session_inputs in;
 
+    if (svc == NULL || rq == NULL || out == NULL) return TEE_SECURE_SESSION_GENERATION_FAILED;
     memset(&b, 0, sizeof b);
     memset(&td, 0, sizeof td);
     memset(&base, 0, sizeof base);

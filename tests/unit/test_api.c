@@ -287,7 +287,7 @@ static void test_web2_malformed_owner_is_400(void **state)
     /* 40 hex digits without 0x is an address-like string: it reaches the signature
      * check, which can never match (401). */
     assert_int_equal(
-        web2_status(x, HTTP_POST, TS_OWNER_ADDR_LC + 2, "my-api-key", V1_AUTH, "Hello, SMS!"), 401);
+        web2_status(x, HTTP_POST, TS_OWNER_ADDR_NOX, "my-api-key", V1_AUTH, "Hello, SMS!"), 401);
 }
 
 static void test_web2_lifecycle(void **state)
@@ -418,7 +418,7 @@ static void test_web3(void **state)
     assert_int_equal(web3_status(x, HTTP_POST, "0xZZ38Da6a701c568545dCfcB03FcB875f56beddC4", V2_AUTH, V2_VALUE), 400);
     /* Owner unknown on chain (revert): 401 whatever the signature. */
     assert_int_equal(web3_status(x, HTTP_POST, V2_ADDR, V2_AUTH, V2_VALUE), 401);
-    assert_int_equal(web3_status(x, HTTP_POST, V2_ADDR + 2, V2_AUTH, V2_VALUE), 401);
+    assert_int_equal(web3_status(x, HTTP_POST, &V2_ADDR[2], V2_AUTH, V2_VALUE), 401);
     assert_int_equal(web3_status(x, HTTP_HEAD, V2_ADDR, NULL, NULL), 404);
     /* V2 with the owner resolved. */
     fake_rpc_set_owner(x->rpc, V2_ADDR, TS_OWNER_ADDR);
@@ -498,7 +498,7 @@ static void test_apps(void **state)
     fake_assert_error_list(&r, 401, MSG_INVALID_AUTH);
     http_response_clear(&r);
     /* No 0x: 401 too. */
-    app_call(x, HTTP_POST, V3_APP + 2, V3_AUTH, V3_VALUE, &r);
+    app_call(x, HTTP_POST, &V3_APP[2], V3_AUTH, V3_VALUE, &r);
     fake_assert_error_list(&r, 401, MSG_INVALID_AUTH);
     http_response_clear(&r);
     /* V3 with the owner resolved. */
@@ -598,7 +598,7 @@ static void test_requesters(void **state)
     fake_assert_error_list(&r, 404, MSG_NOT_FOUND);
     http_response_clear(&r);
     /* No 0x: 401 list. */
-    req_call(x, HTTP_POST, TS_OWNER_ADDR_LC + 2, "my-key", V4_AUTH, V4_VALUE, &r, path, sizeof path);
+    req_call(x, HTTP_POST, TS_OWNER_ADDR_NOX, "my-key", V4_AUTH, V4_VALUE, &r, path, sizeof path);
     fake_assert_error_list(&r, 401, MSG_INVALID_AUTH);
     http_response_clear(&r);
     /* Invalid key: after a valid signature 400, with a bad one 401. */

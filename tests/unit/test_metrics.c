@@ -417,7 +417,7 @@ static void test_prometheus_grows_beyond_initial_buffer(void **state)
     assert_non_null(text);
     assert_true(strlen(text) > 8192);
     check_exposition_syntax(text);
-    char series[160];
+    char series[10000];
     for (int i = 0; i < ROUTES; i++) {
         snprintf(series, sizeof series, "http_server_requests_total{route=\"%s\",status=\"500\"}", names[i]);
         assert_true(sample(text, series) == 1);

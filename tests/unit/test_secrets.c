@@ -230,7 +230,7 @@ static void test_web2_v1_vector_and_lookups(void **state)
     assert_int_equal(exists(f, SECRET_WEB2, TS_OWNER_ADDR, "my-api-ke"), 0);
     assert_int_equal(exists(f, SECRET_WEB2, TS_WORKER_ADDR, "my-api-key"), 0);
     /* Without 0x it is another (impossible) identity. */
-    assert_int_equal(exists(f, SECRET_WEB2, TS_OWNER_ADDR_LC + 2, "my-api-key"), 0);
+    assert_int_equal(exists(f, SECRET_WEB2, TS_OWNER_ADDR_NOX, "my-api-key"), 0);
     /* Other kinds with the same owner do not see it. */
     assert_int_equal(exists(f, SECRET_REQUESTER, TS_OWNER_ADDR, "my-api-key"), 0);
     assert_value(f, SECRET_WEB2, TS_OWNER_ADDR_UC, "MY-api-KEY", "Hello, SMS!", 11);
@@ -241,10 +241,10 @@ static void test_web2_signature_forms_accepted(void **state)
 {
     fixture *f = *state;
     /* Without 0x (hexdec rule), then upper-case hex (for a no-op update). */
-    assert_int_equal(secrets_set_web2(f->svc, TS_OWNER_ADDR, "my-api-key", u8("Hello, SMS!"), 11, V1_AUTH + 2, 0),
+    assert_int_equal(secrets_set_web2(f->svc, TS_OWNER_ADDR, "my-api-key", u8("Hello, SMS!"), 11, &V1_AUTH[2], 0),
                      SMS_OK);
     char upper[133];
-    snprintf(upper, sizeof upper, "0x%s", V1_AUTH + 2);
+    snprintf(upper, sizeof upper, "0x%s", &V1_AUTH[2]);
     for (char *p = upper + 2; *p; p++)
         if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 32);
     assert_int_equal(secrets_set_web2(f->svc, TS_OWNER_ADDR, "my-api-key", u8("Hello, SMS!"), 11, upper, 1), SMS_OK);
@@ -289,10 +289,10 @@ static void test_web2_owner_forms(void **state)
     assert_int_equal(web2_s(f, TS_OWNER_ADDR_UC, "upper", "v", 0), SMS_OK);
     assert_int_equal(web2_s(f, TS_OWNER_ADDR_LC, "UPPER", "v", 0), SMS_EEXISTS);
     /* No 0x: can never match a recovered signer (sms-api.md 5.3.2 step 7). */
-    assert_int_equal(web2_s(f, TS_OWNER_ADDR_LC + 2, "nox", "v", 0), SMS_EAUTH);
+    assert_int_equal(web2_s(f, TS_OWNER_ADDR_NOX, "nox", "v", 0), SMS_EAUTH);
     /* "0X" is not a prefix. */
     char big_x[43];
-    snprintf(big_x, sizeof big_x, "0X%s", TS_OWNER_ADDR_LC + 2);
+    snprintf(big_x, sizeof big_x, "0X%s", TS_OWNER_ADDR_NOX);
     char sig[133];
     ts_sign_named(TS_OWNER_KEY, TS_OWNER_ADDR, "bigx", "v", 1, sig);
     assert_int_equal(secrets_set_web2(f->svc, big_x, "bigx", u8("v"), 1, sig, 0), SMS_EAUTH);
@@ -381,7 +381,7 @@ static void test_web2_malformed_signatures(void **state)
     snprintf(spaced, sizeof spaced, " %s", V1_AUTH);
     char *huge = filler(5000, 'a');
     char big_x[133];
-    snprintf(big_x, sizeof big_x, "0X%s", V1_AUTH + 2); /* "0X" is not a prefix */
+    snprintf(big_x, sizeof big_x, "0X%s", &V1_AUTH[2]); /* "0X" is not a prefix */
     const char *const bad[] = {"", "0x", "0X", "zz", "0x00", short64, bearer, nonhex, spaced, huge, big_x};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sms_status st = secrets_set_web2(f->svc, TS_OWNER_ADDR, "my-api-key", u8("Hello, SMS!"), 11, bad[i], 0);
@@ -613,7 +613,7 @@ static void test_requester_auth_and_size(void **state)
     assert_int_equal(secrets_set_requester(f->svc, TS_OWNER_ADDR, "k2", u8(v4097), 4097, ""), SMS_EAUTH);
     assert_int_equal(exists(f, SECRET_REQUESTER, TS_OWNER_ADDR, "k2"), 0);
     /* Address forms. */
-    assert_int_equal(requester(f, TS_OWNER_KEY, TS_OWNER_ADDR_LC + 2, "k3", "v", 1), SMS_EAUTH);
+    assert_int_equal(requester(f, TS_OWNER_KEY, TS_OWNER_ADDR_NOX, "k3", "v", 1), SMS_EAUTH);
     char sig3[133];
     ts_sign_named(TS_OWNER_KEY, TS_OWNER_ADDR, "k3", "v", 1, sig3);
     assert_int_equal(secrets_set_requester(f->svc, "0x1234", "k3", u8("v"), 1, sig3), SMS_EAUTH);
@@ -798,8 +798,8 @@ static void test_asset_malformed_signature_costs_no_chain_call(void **state)
     }
     /* Malformed asset addresses: no call either. */
     assert_int_equal(secrets_set_web3(f->svc, "0x1234", u8("v"), 1, V2_AUTH), SMS_EAUTH);
-    assert_int_equal(secrets_set_web3(f->svc, V2_ADDR + 2, u8(V2_VALUE), strlen(V2_VALUE), V2_AUTH), SMS_EAUTH);
-    assert_int_equal(secrets_set_app(f->svc, V3_APP_LC + 2, u8(V3_VALUE), strlen(V3_VALUE), V3_AUTH), SMS_EAUTH);
+    assert_int_equal(secrets_set_web3(f->svc, &V2_ADDR[2], u8(V2_VALUE), strlen(V2_VALUE), V2_AUTH), SMS_EAUTH);
+    assert_int_equal(secrets_set_app(f->svc, &V3_APP_LC[2], u8(V3_VALUE), strlen(V3_VALUE), V3_AUTH), SMS_EAUTH);
     assert_int_equal(fake_rpc_calls(f->rpc), before);
 }
 

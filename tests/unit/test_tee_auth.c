@@ -91,7 +91,7 @@ static void test_hash_vectors(void **state)
     assert_int_equal(tee_authorization_hash(TS_WORKER_ADDR, V_TASK, V6_ENCLAVE, h), SMS_OK);
     assert_hash(h, V6_HASH);
     /* "0x" is optional. */
-    assert_int_equal(tee_authorization_hash(TS_WORKER_ADDR + 2, V_TASK + 2, V6_ENCLAVE + 2, h), SMS_OK);
+    assert_int_equal(tee_authorization_hash(&(TS_WORKER_ADDR)[2], &(V_TASK)[2], &(V6_ENCLAVE)[2], h), SMS_OK);
     assert_hash(h, V6_HASH);
 }
 
@@ -180,7 +180,7 @@ static void test_task_id_bytes(void **state)
     assert_int_equal(tee_task_id_bytes(T_TASK, b), SMS_OK);
     assert_int_equal(b[0], 0x3b);
     assert_int_equal(b[31], 0x82);
-    assert_int_equal(tee_task_id_bytes(T_TASK + 2, b), SMS_OK);
+    assert_int_equal(tee_task_id_bytes(&(T_TASK)[2], b), SMS_OK);
     assert_int_equal(tee_task_id_bytes(NULL, b), SMS_EINVAL);
     assert_int_equal(tee_task_id_bytes("", b), SMS_EINVAL);
     assert_int_equal(tee_task_id_bytes("0x", b), SMS_EINVAL);

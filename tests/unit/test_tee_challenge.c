@@ -107,7 +107,7 @@ static void test_task_key(void **state)
     assert_string_equal(k, TASK_A);
     assert_int_equal(tee_challenge_task_key(NULL, k), SMS_EINVAL);
     assert_int_equal(tee_challenge_task_key("", k), SMS_EINVAL);
-    assert_int_equal(tee_challenge_task_key(TASK_A + 2, k), SMS_EINVAL);
+    assert_int_equal(tee_challenge_task_key(&(TASK_A)[2], k), SMS_EINVAL);
     assert_int_equal(tee_challenge_task_key("0X24c43b0c66feb087dfb5fb8d731db16cd620f76475ed68b81c1aba9de302a646", k),
                      SMS_EINVAL);
     assert_int_equal(tee_challenge_task_key(TASK_A "0", k), SMS_EINVAL);

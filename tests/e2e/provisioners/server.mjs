@@ -90,9 +90,20 @@ export async function startServer(opts) {
     accepted() { return received.filter((e) => e.mode === 'validate' && e.status >= 200 && e.status < 300); },
     reset() { received.length = 0; refusedHandshakes.length = 0; mode = 'validate'; },
     listening() { return server.listening; },
-    async close() {
+    /** "Down": stop listening (connections are refused) and drop open sockets; resume() re-listens on the same port. */
+    async stopListening() {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(() => resolve()));
+    },
+    async resume() {
+      await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(actualPort, host, () => { server.off('error', reject); resolve(); });
+      });
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      if (server.listening) await new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

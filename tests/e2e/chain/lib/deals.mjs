@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { ethers } from 'ethers';
 import { keyOf, addressOf } from './accounts.mjs';
-import { provider, waitTx } from './eth.mjs';
+import { waitTx } from './eth.mjs';
 import { hubAbi } from './poco.mjs';
 import { tagOf, signOrder, randomSalt, NO_DATASET_ORDER } from './orders.mjs';
 
@@ -23,7 +23,9 @@ export const taskIdOf = (dealid, idx) => ethers.solidityPackedKeccak256(['bytes3
  * failTask, close }. Calls must not overlap (one nonce sequence per role).
  */
 export function dealMaker(chain) {
-  const prov = provider(chain.rpcUrl);
+  // No response cache: ethers otherwise reuses an eth_getTransactionCount answer for 250 ms,
+  // and back-to-back transactions of one account would get the same nonce.
+  const prov = new ethers.JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
   const signer = (role) => new ethers.Wallet(keyOf(role), prov);
   const hub = (runner = prov) => new ethers.Contract(chain.hub, hubAbi(), runner);
   let domain;
