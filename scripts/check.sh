@@ -3,6 +3,7 @@
 #   lint       banned functions
 #   unit       cmocka suites (ctest) on the release build
 #   sanitize   the same suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   postgres   the store suites on a private PostgreSQL server
 #   fuzz       each libFuzzer target for FUZZ_SECONDS (default 10) from its seed corpus
 #   e2e        anvil + real PoCo contracts + real iExec SDK against build/iexec-sms
 # Env: SKIP_STAGES="fuzz sanitize" to skip stages locally; FUZZ_SECONDS.
@@ -56,11 +57,20 @@ fuzz() {
   done
 }
 
+# The store suites again on a private PostgreSQL (Debian's package), release and sanitizer builds.
+postgres() {
+  scripts/pg-test.sh run -- sh -c 'build/test_store && build/test_store_pg' || return 1
+  [ -x build-asan/test_store_pg ] || return 0
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    scripts/pg-test.sh run -- sh -c 'build-asan/test_store && build-asan/test_store_pg'
+}
+
 e2e() { tests/e2e/run.sh; }
 
 stage lint scripts/check-banned.sh
 stage unit unit
 stage sanitize sanitize
+stage postgres postgres
 stage fuzz fuzz
 stage e2e e2e
 echo "check: $passed passed, $failed failed"

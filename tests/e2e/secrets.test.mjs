@@ -455,11 +455,12 @@ describe('iexec-sms secrets end to end (anvil + PoCo 6.1.0 + iexec SDK 9.0.1)', 
     try {
       const r = await postApp('appOwner', app, v1);
       t.diagnostic(`raw push while paused: ${r.status} in ${r.ms} ms: ${r.text}`);
-      assert.ok(r.status === 401 || r.status >= 500, `paused node: ${show(r)}`);
+      assert.equal(r.status, 503, `paused node: ${show(r)}`);
       assert.ok(r.ms < 5000, `answered after ${r.ms} ms`);
       const t0 = Date.now();
       await assert.rejects(owner.app.pushAppSecret(app, secret('sdk push during pause')), /not allowed|internal error/);
-      assert.ok(Date.now() - t0 < 5000, `SDK push took ${Date.now() - t0} ms`);
+      // The SDK talks to the paused node itself too: a looser bound, the daemon's own is above.
+      assert.ok(Date.now() - t0 < 15000, `SDK push took ${Date.now() - t0} ms`);
     } finally {
       resumeAnvil(chainEnv.dir);
     }
@@ -482,7 +483,8 @@ describe('iexec-sms secrets end to end (anvil + PoCo 6.1.0 + iexec SDK 9.0.1)', 
     try {
       const r = await postApp('appOwner', app, secret('app secret while node down'));
       t.diagnostic(`raw push while stopped: ${r.status} in ${r.ms} ms: ${r.text}`);
-      assert.ok(r.status === 401 || r.status >= 500, `stopped node: ${show(r)}`);
+      assert.equal(r.status, 503, `stopped node: ${show(r)}`);
+      assert.match(r.text, /Blockchain node unavailable/);
       assert.ok(r.ms < 5000, `answered after ${r.ms} ms`);
       await assert.rejects(owner.app.pushAppSecret(app, secret('sdk push while node down')), /not allowed|internal error/);
       const h = await req('GET', '/actuator/health');
