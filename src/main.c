@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "admin/admin.h"
+#include "admin/java_import_cmd.h"
 #include "api/api.h"
 #include "chain/chain.h"
 #include "config/config.h"
@@ -92,6 +94,7 @@ int main(int argc, char **argv)
     sms_metrics *metrics = NULL;
     secrets_service *secrets = NULL;
     tee_service *tee = NULL;
+    admin_service *admin = NULL;
     challenge_cleanup *cleanup = NULL;
     http_server *server = NULL;
     sms_app app;
@@ -102,6 +105,10 @@ int main(int argc, char **argv)
 
     memset(&cfg, 0, sizeof cfg);
     memset(&app, 0, sizeof app);
+    if (argc >= 2 && strcmp(argv[1], "import-java-backup") == 0) {
+        harden_process();
+        return java_import_command(argc - 2, argv + 2);
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             config_print_help(stdout);
@@ -169,6 +176,16 @@ int main(int argc, char **argv)
 
     app.cfg = &cfg;
     app.tee = tee;
+    admin_config ac = {.storage_location = cfg.admin_storage_location,
+                       .aes_key_path = cfg.aes_key_path,
+                       .store = store,
+                       .secrets = secrets,
+                       .hooks = {.pause = api_quiesce, .resume = api_resume, .ctx = &app}};
+    if (admin_service_new(&ac, &admin) != SMS_OK) {
+        LOG_ERROR("cannot create the admin service");
+        goto out;
+    }
+    app.admin = admin;
     app.store = store;
     app.secrets = secrets;
     app.metrics = metrics;
@@ -222,6 +239,7 @@ out:
     }
     challenge_cleanup_stop(cleanup);
     tee_service_free(tee);
+    admin_service_free(admin); /* after every user of the secrets service: it owns restored keys */
     secrets_service_free(secrets);
     metrics_free(metrics);
     chain_client_free(chain);

@@ -186,7 +186,10 @@ static sms_status emit_trailer(dump_writer *w)
     return flush(w);
 }
 
-static sms_status write_dump(sms_store *store, const aead_key *key, const char *dump_path, size_t *n_records)
+/* Writes the dump to a temporary file, then publishes the prepared key file and the dump,
+ * in that order: a failure while dumping leaves the previous pair whole. */
+static sms_status write_dump(sms_store *store, const aead_key *key, const char *dump_path, fileops_tmp *key_file,
+                             size_t *n_records)
 {
     dump_writer *w = calloc(1, sizeof *w);
     sms_status st;
@@ -210,6 +213,10 @@ static sms_status write_dump(sms_store *store, const aead_key *key, const char *
         goto cleanup;
     if ((st = emit_trailer(w)) != SMS_OK)
         goto cleanup;
+    if ((st = fileops_tmp_commit(key_file, 1)) != SMS_OK) {
+        LOG_ERROR("backup: cannot publish the key file copy (%s)", sms_status_name(st));
+        goto cleanup;
+    }
     if ((st = fileops_tmp_commit(&w->file, 1)) != SMS_OK)
         goto cleanup;
     if (n_records != NULL)
@@ -229,6 +236,7 @@ sms_status backup_write(sms_store *store, const char *live_key_path, const char 
     uint8_t *key_text = NULL;
     size_t key_text_len = 0;
     aead_key *key = NULL;
+    fileops_tmp key_file = {.fd = -1};
     sms_status st;
 
     if (n_records != NULL)
@@ -245,15 +253,17 @@ sms_status backup_write(sms_store *store, const char *live_key_path, const char 
         st = st == SMS_ENOMEM ? st : SMS_EIO;
         goto cleanup;
     }
-    if ((st = fileops_write_replace(key_path, key_text, key_text_len, 0600)) != SMS_OK) {
+    if ((st = fileops_tmp_open(&key_file, key_path, 0600)) != SMS_OK ||
+        (st = fileops_tmp_write(&key_file, key_text, key_text_len)) != SMS_OK) {
         LOG_ERROR("backup: cannot write %s (%s)", key_path, sms_status_name(st));
         goto cleanup;
     }
-    st = write_dump(store, key, dump_path, n_records);
+    st = write_dump(store, key, dump_path, &key_file, n_records);
     if (st != SMS_OK)
         LOG_ERROR("backup: cannot write %s (%s)", dump_path, sms_status_name(st));
 
 cleanup:
+    fileops_tmp_abort(&key_file);
     if (key_text != NULL)
         secure_free(key_text, key_text_len + 1);
     aead_key_free(key);

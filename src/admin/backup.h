@@ -31,7 +31,9 @@
 /* Restores load the whole file in memory. */
 #define BACKUP_MAX_BYTES ((size_t)1 << 30)
 
-/* Write the pair durably (each: temp file, fsync, rename, fsync dir), key first:
+/* Write the pair durably: both are written to temporary files (fsync'ed) first, then the
+ * key file and the dump are renamed into place in that order (fsync of the directory), so
+ * a failure leaves the previous pair as it was.
  *   store         : live store, read through store_foreach (one consistent snapshot while
  *                   writes go on)
  *   live_key_path : the daemon's key file; copied to key_path, and every record is checked
@@ -40,8 +42,7 @@
  *   dump_path, key_path : canonical destination paths (replaced when they exist)
  *   n_records     : may be NULL; receives the number of records written
  * SMS_OK; SMS_ECRYPTO (a record does not open under the key file: logged with its
- * identity, nothing published but possibly the key copy); SMS_EIO; SMS_ESTORE; SMS_ENOMEM;
- * SMS_EINVAL. */
+ * identity, nothing published); SMS_EIO; SMS_ESTORE; SMS_ENOMEM; SMS_EINVAL. */
 sms_status backup_write(sms_store *store, const char *live_key_path, const char *dump_path, const char *key_path,
                         size_t *n_records);
 

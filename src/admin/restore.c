@@ -153,8 +153,11 @@ sms_status restore_run(const restore_target *t, const char *dump_path, const cha
                 sms_status_name(st));
         goto cleanup;
     }
-    if (t->hooks.pause != NULL)
-        t->hooks.pause(t->hooks.ctx);
+    if (t->hooks.pause != NULL && t->hooks.pause(t->hooks.ctx) != 0) {
+        st = SMS_EBUSY;
+        set_err(err, errcap, "requests in flight could not be drained before the swap");
+        goto cleanup;
+    }
     st = swap(t, &key_file, key, &staged, err, errcap);
     if (t->hooks.resume != NULL)
         t->hooks.resume(t->hooks.ctx);

@@ -29,9 +29,10 @@
  * Both may be NULL (nothing to pause, e.g. the CLI or tests). */
 typedef struct {
     /* Put /tee, /secrets, /apps, /requesters out of service (503) and return once no
-     * request on them is in flight any more. */
-    void (*pause)(void *ctx);
-    /* Back in service. Called exactly once after every pause, whatever the outcome. */
+     * request on them is in flight any more: 0; -1 when they could not be drained (the
+     * hook has then already put them back in service and the restore is abandoned). */
+    int (*pause)(void *ctx);
+    /* Back in service. Called exactly once after every successful pause, whatever the outcome. */
     void (*resume)(void *ctx);
     void *ctx;
 } admin_quiesce_hooks;

@@ -26,6 +26,7 @@ typedef struct {
     admin_service *admin;
     const char *version;
     atomic_int online;      /* 0 while a restore swaps the store (out-of-service filter) */
+    atomic_int guarded_in_flight; /* requests on guarded routes past the gate */
     char data_dir[4096];    /* directory checked for free space by the health endpoint */
 } sms_app;
 
@@ -35,9 +36,18 @@ const http_route *api_routes(size_t *n);
 const char *const *api_route_labels(size_t *n);
 
 /* Filters run before routing (API key on /admin, maintenance 503). */
-int api_pre_route(void *app, const http_request *req, http_response *resp);
-/* Metrics hook. */
-void api_observe(void *app, int route_id, unsigned status, uint64_t duration_us);
+int api_pre_route(void *app, http_request *req, http_response *resp);
+/* Metrics hook; also ends the request's passage through the maintenance gate. */
+void api_observe(void *app, const http_request *req, unsigned status, uint64_t duration_us);
+
+/* Maintenance gate around a restore's swap (admin quiesce hooks; ctx is the sms_app):
+ * api_quiesce stops admitting requests on the guarded routes (/tee, /secrets, /apps,
+ * /requesters) and returns once none is in flight (at most drain_ms; 0 on success, -1 if
+ * requests were still running, the gate then being reopened). While closed, guarded
+ * requests get 503 when the out-of-service filter is enabled, else they wait for the gate
+ * to reopen (bounded). api_resume reopens it. */
+int api_quiesce(void *ctx);
+void api_resume(void *ctx);
 
 /* Handlers (one file per family). */
 void api_web2_head(void *app, http_request *req, http_response *resp);

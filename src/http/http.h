@@ -39,6 +39,7 @@ struct http_request {
     const char *vars[HTTP_MAX_PATH_VARS]; /* path variables of the matched route */
     size_t n_vars;
     int route_id;               /* index of the matched route, for metrics */
+    unsigned app_flags;         /* free for the application's hooks (set in pre_route, read in observe) */
     http_lookup_fn header;      /* case-insensitive header lookup */
     http_lookup_fn query;       /* query parameter lookup ("" when present without value) */
     void *transport;            /* opaque transport handle */

@@ -71,7 +71,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, http_response 
     enum MHD_Result ret = MHD_queue_response(conn, r->status, mr);
     MHD_destroy_response(mr);
     if (srv->cfg.observe != NULL)
-        srv->cfg.observe(srv->cfg.app, req != NULL ? req->route_id : -1, r->status, now_us() - ctx->started_us);
+        srv->cfg.observe(srv->cfg.app, req, r->status, now_us() - ctx->started_us);
     http_response_clear(r);
     return ret;
 }

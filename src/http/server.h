@@ -23,10 +23,10 @@ typedef struct {
     void *app;                   /* passed to handlers and hooks */
     /* Runs before routing; returns 1 when it answered (e.g. API-key or maintenance
      * filters), 0 to continue. May be NULL. */
-    int (*pre_route)(void *app, const http_request *req, http_response *resp);
-    /* Called after every response with the matched route (-1 when none), the status and
-     * the handling time. May be NULL. */
-    void (*observe)(void *app, int route_id, unsigned status, uint64_t duration_us);
+    int (*pre_route)(void *app, http_request *req, http_response *resp);
+    /* Called once after every response with the request (NULL when refused before being
+     * read, e.g. an announced oversized body), the status and the handling time. May be NULL. */
+    void (*observe)(void *app, const http_request *req, unsigned status, uint64_t duration_us);
 } http_server_config;
 
 sms_status http_server_start(const http_server_config *cfg, http_server **out, char *errbuf, size_t errcap);

@@ -2,6 +2,8 @@
  * every endpoint (sms-api.md 2.4, 2.5, 4, 7.1, 7.4, 8, Appendix A), with a real SQLite
  * store, the real secrets service and a fake chain node for asset owners. Requests go
  * through the pre-routing filters and the real route table like the server does. */
+#include <pthread.h>
+#include <time.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -761,6 +763,15 @@ static void test_admin_filter_key(void **state)
     }
 }
 
+static void *reopen_gate_later(void *arg)
+{
+    sms_app *app = arg;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    atomic_store(&app->online, 1);
+    return NULL;
+}
+
 static void test_out_of_service_filter(void **state)
 {
     api_fx *x = *state;
@@ -773,10 +784,31 @@ static void test_out_of_service_filter(void **state)
                                              "/v3/api-docs"};
     http_response r;
     int handled = 0;
-    /* Disabled: nothing guarded even while offline. */
+    /* Disabled: while the gate is closed (a restore swapping), a guarded request waits for
+     * it to reopen instead of being refused. */
     atomic_store(&x->app.online, 0);
+    pthread_t reopener;
+    assert_int_equal(pthread_create(&reopener, NULL, reopen_gate_later, &x->app), 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     filter(x, HTTP_POST, "/secrets/web2", NULL, &r, &handled);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(reopener, NULL);
     assert_int_equal(handled, 0);
+    long waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(waited_ms >= 40);
+    assert_int_equal(atomic_load(&x->app.guarded_in_flight), 1); /* admitted, until observed */
+    fake_request done;
+    fake_request_init(&done, HTTP_POST, "/secrets/web2");
+    done.req.app_flags = 1;
+    api_observe(&x->app, &done.req, 204, 1);
+    assert_int_equal(atomic_load(&x->app.guarded_in_flight), 0);
+    /* The drain: api_quiesce returns at once with nothing in flight, api_resume reopens. */
+    assert_int_equal(api_quiesce(&x->app), 0);
+    assert_int_equal(atomic_load(&x->app.online), 0);
+    api_resume(&x->app);
+    assert_int_equal(atomic_load(&x->app.online), 1);
+    atomic_store(&x->app.online, 0);
     /* Enabled and online: nothing guarded. */
     x->cfg.out_of_service_enabled = 1;
     atomic_store(&x->app.online, 1);
@@ -924,9 +956,9 @@ static void test_prometheus_endpoint(void **state)
     /* Requests observed through the hook show up by route label. */
     fake_request_init(&f, HTTP_GET, "/version");
     call(x, &f, &r);
-    api_observe(&x->app, f.req.route_id, r.status, 1234);
+    api_observe(&x->app, &f.req, r.status, 1234);
     http_response_clear(&r);
-    api_observe(&x->app, -1, 404, 10);
+    api_observe(&x->app, NULL, 404, 10);
     fake_request_init(&f, HTTP_GET, "/actuator/prometheus");
     call(x, &f, &r);
     assert_int_equal(r.status, 200);

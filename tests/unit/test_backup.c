@@ -81,7 +81,8 @@ static void test_write_and_parse(void **state)
     reclist_init(&back);
     assert_int_equal(backup_parse((const uint8_t *)text, len, &back, err, sizeof err), SMS_OK);
     adminfx_assert_same(&live, &back);
-    for (size_t i = 0; i < back.n; i++) assert_int_equal(secrets_verify_record(f->fx.key, reclist_at(&back, i)), SMS_OK);
+    for (size_t i = 0; i < back.n; i++)
+        assert_int_equal(secrets_verify_record(f->fx.key, reclist_at(&back, i)), SMS_OK);
     reclist_free(&back);
 
     /* A second backup replaces the pair. */
@@ -257,8 +258,39 @@ static void test_refuses_record_not_opening(void **state)
     adminfx_put_secret(f->fx.store, other, SECRET_WEB2, ADMINFX_OWNER, "sealed-elsewhere", "x");
     assert_int_equal(backup_write(f->fx.store, f->fx.key_path, f->dump, f->dump_key, NULL), SMS_ECRYPTO);
     assert_int_equal(access(f->dump, F_OK), -1);
+    assert_int_equal(access(f->dump_key, F_OK), -1);
     assert_int_equal(adminfx_count_tmp(f->out_dir), 0);
     aead_key_free(other);
+}
+
+/* A failed backup leaves the previous pair whole (key and dump still match). */
+static void test_failure_keeps_previous_pair(void **state)
+{
+    fixture *f = *state;
+    char other_key[PATH_MAX], err[256];
+    size_t dump_len = 0;
+    reclist l;
+
+    adminfx_fill(f->fx.store, f->fx.key);
+    assert_int_equal(backup_write(f->fx.store, f->fx.key_path, f->dump, f->dump_key, NULL), SMS_OK);
+    char *dump = adminfx_read_file(f->dump, &dump_len);
+    char *key = adminfx_read_file(f->dump_key, NULL);
+    /* Another key file: the records do not open under it, nothing is published. */
+    adminfx_path(&f->fx, "data/other.key", other_key);
+    adminfx_write_file(other_key, "AAECAwQFBgcICQoLDA0ODw==", 24);
+    assert_int_equal(backup_write(f->fx.store, other_key, f->dump, f->dump_key, NULL), SMS_ECRYPTO);
+    char *dump2 = adminfx_read_file(f->dump, NULL);
+    char *key2 = adminfx_read_file(f->dump_key, NULL);
+    assert_string_equal(dump, dump2);
+    assert_string_equal(key, key2);
+    assert_int_equal(adminfx_count_tmp(f->out_dir), 0);
+    reclist_init(&l);
+    assert_int_equal(backup_read_file(f->dump, &l, err, sizeof err), SMS_OK);
+    reclist_free(&l);
+    free(dump);
+    free(dump2);
+    free(key);
+    free(key2);
 }
 
 static void test_io_errors(void **state)
@@ -333,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_structure_refused),
         cmocka_unit_test(test_messages_hold_no_content),
         cmocka_unit_test_setup_teardown(test_refuses_record_not_opening, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_keeps_previous_pair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consistent_while_writing, setup, teardown),
     };

@@ -158,10 +158,12 @@ static void test_reference_dump_imports(void **state)
 
     /* Readable exactly as the API and the sessions will read them (V7 values included). */
     assert_value(f->svc, SECRET_WEB2, OWNER_MIXED, "my-api-key", "Hello, SMS!");
-    assert_value(f->svc, SECRET_WEB2, ADMINFX_OWNER, "P\xc3\x84SSW\xc3\x96RD-name", "p\xc3\xa4ssw\xc3\xb6rd \xe2\x82\xac");
+    assert_value(f->svc, SECRET_WEB2, ADMINFX_OWNER, "P\xc3\x84SSW\xc3\x96RD-name",
+                 "p\xc3\xa4ssw\xc3\xb6rd \xe2\x82\xac");
     assert_value(f->svc, SECRET_WEB2, ADDR_B, "iexec-result-iexec-result-proxy-url", "https://result-proxy.example");
     assert_value(f->svc, SECRET_WEB2, ADDR_B, "it's-blank", "");
-    assert_value(f->svc, SECRET_WEB3, "0x1F9840a85d5aF5bf1D1762F925BDADdC4201F984", NULL, "dataset-key-0123456789abcdef");
+    assert_value(f->svc, SECRET_WEB3, "0x1F9840a85d5aF5bf1D1762F925BDADdC4201F984", NULL,
+                 "dataset-key-0123456789abcdef");
     assert_value(f->svc, SECRET_APP, ADMINFX_APP, SECRET_APP_INDEX, "app developer secret");
     assert_value(f->svc, SECRET_REQUESTER, "0x5b38da6a701c568545dcfcb03fcb875f56beddc4", "my-key", "requester value 1");
     assert_value(f->svc, SECRET_REQUESTER, "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4", "Other_Key-2",
@@ -273,7 +275,8 @@ static void test_malformed_dumps_refused(void **state)
     edited(f, "'VIJgX0UCJ86NIdBiJtK+usu4j3D9jeNt7m6xvlnv1QA='", "'VIJgX0UCJ86NIdBiJtK+ug=='");
     expect_refused(f, f->java_key, SMS_ECRYPTO, "line 65:", "does not decrypt");
     /* A private key that is not the key of the row's address. */
-    edited(f, "(TRUE, '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266'", "(TRUE, '0x0000000000000000000000000000000000000001'");
+    edited(f, "(TRUE, '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266'",
+           "(TRUE, '0x0000000000000000000000000000000000000001'");
     expect_refused(f, f->java_key, SMS_ECRYPTO, "line 18:", "not the key of its address");
     /* A challenge without its credentials. */
     edited(f, "'0b6f4a1e-8f0c-4a57-9c3e-2f8d7b1a6c90', '5e1d7c3b", "'no-such-credentials', '5e1d7c3b");

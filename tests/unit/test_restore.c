@@ -34,12 +34,13 @@ typedef struct {
     int paused; /* 1 between pause and resume */
 } fixture;
 
-static void on_pause(void *ctx)
+static int on_pause(void *ctx)
 {
     fixture *f = ctx;
     assert_int_equal(f->paused, 0);
     f->paused = 1;
     f->pauses++;
+    return 0;
 }
 
 static void on_resume(void *ctx)
@@ -432,7 +433,8 @@ static void test_restore_minimal_target(void **state)
     adminfx_snapshot(f->other.store, &expected);
     assert_int_equal(restore_run(&t, f->dump, f->dump_key, &key, err, sizeof err), SMS_OK);
     adminfx_assert_store_is(f->live.store, &expected);
-    for (size_t i = 0; i < expected.n; i++) assert_int_equal(secrets_verify_record(key, reclist_at(&expected, i)), SMS_OK);
+    for (size_t i = 0; i < expected.n; i++)
+        assert_int_equal(secrets_verify_record(key, reclist_at(&expected, i)), SMS_OK);
     aead_key_free(key);
     reclist_free(&expected);
 }
