@@ -70,6 +70,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 TMP=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/sms-bench.XXXXXX") || die "cannot create a scratch directory"
 PIDS=()
 
+# shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do
@@ -298,7 +299,7 @@ RSS_AFTER=$(rss_kib "$SMS_PID")
 HEAD_STATUS=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' -I "$SMS_URL$HEAD_PATH")
 [[ $HEAD_STATUS == 204 ]] || echo "bench: HEAD on the daemon answers $HEAD_STATUS, not 204" >&2
 echo "running: $ROUNDS x (wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s HEAD on iexec-sms, then on nginx)..."
-NGINX_PIDS=("$NGINX_PID" $(pgrep -P "$NGINX_PID"))
+mapfile -t NGINX_PIDS < <(echo "$NGINX_PID"; pgrep -P "$NGINX_PID")
 H=() HC=() N=() NC=() HR=()
 for round in $(seq 1 "$ROUNDS"); do
     out_of_time "HEAD round $round" && break

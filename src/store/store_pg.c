@@ -2,17 +2,19 @@
  * iteration, open/close and the ops table. Connections, pool and statements are in
  * store_pg_conn.c, the schema in store_pg_schema.c.
  *
- * Every operation is one autocommit statement: acknowledged means committed, and committed
- * means durable (synchronous_commit is on, see store_pg_conn.c) and visible to every other
- * daemon on the database from then on.
+ * Every operation but the bulk writes is one autocommit statement: acknowledged means
+ * committed, and committed means durable (synchronous_commit is on, see store_pg_conn.c)
+ * and visible to every other daemon on the database from then on.
  *
  * Retrying after a broken connection (pg_with_conn): the first try's outcome is unknown,
  * since the connection may have died after the server committed. Reads, updates and the
  * challenge sweeps are idempotent. Inserts are not, so a second try that meets an existing
  * row compares it with the value being inserted: the same bytes (sealed values carry a
  * random nonce) mean the first try committed, and the insert reports success. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/secure.h"
@@ -422,6 +424,162 @@ static sms_status pg_put_record(void *impl, const store_record *rec)
     return pg_with_conn(impl, op_secret_insert, &s);
 }
 
+/* ---- bulk writes (restore, import): one transaction ----
+ *
+ * BEGIN; [LOCK; DELETE both tables;] one INSERT ... ON CONFLICT DO NOTHING per record (no
+ * row: a duplicate, SMS_EEXISTS); COMMIT. Other sessions keep reading the committed state
+ * until COMMIT and the new one after it, never a mix. A replace locks both tables in
+ * EXCLUSIVE mode first: reads go on, but no other writer (another daemon included) can
+ * slip a row in between the DELETEs and COMMIT, so the store then holds exactly the
+ * source's records.
+ *
+ * Once the source has been called the write cannot be run again (its records are gone),
+ * so pg_with_conn's retry is allowed only before that. A connection lost during COMMIT
+ * leaves the outcome unknown: it is asked of the server by transaction id. */
+
+#define XACT_POLLS 20        /* "in progress" answers tolerated while the old backend ends */
+#define XACT_POLL_MS 100
+
+typedef struct {
+    int replace;
+    store_record_source next;
+    void *ctx;
+    int pulled; /* the source was called */
+} put_all_arg;
+
+static sms_status put_one(pg_conn *c, const store_record *rec)
+{
+    secret_arg s = {.id = &rec->secret, .data = rec->sealed, .len = rec->sealed_len};
+    PGresult *r = NULL;
+    pg_params p;
+    sms_status ret;
+
+    if (rec->type == STORE_REC_CHALLENGE) {
+        challenge_params(&p, rec->challenge, 1);
+        ret = pg_exec(c, PG_CH_INSERT, &p, &r);
+    } else {
+        secret_params(&p, &s, 1);
+        ret = pg_exec(c, PG_SECRET_INSERT, &p, &r);
+    }
+    if (ret == SMS_OK)
+        ret = affected(r) == 1 ? SMS_OK : SMS_EEXISTS;
+    PQclear(r);
+    return ret;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* COMMIT's answer was lost with the connection. txid_status (PostgreSQL 10+) on a new
+ * connection tells whether the transaction committed; SMS_ESTORE when it did not or when
+ * that cannot be known. */
+static sms_status commit_outcome(pg_conn *c, int64_t xid)
+{
+    sms_status ret = SMS_ESTORE;
+    PGresult *r = NULL;
+    pg_params p;
+
+    for (int poll = 0; poll < XACT_POLLS; poll++) {
+        const char *v;
+        int n;
+
+        if (c->lost && pg_conn_reset(c) != SMS_OK)
+            break;
+        memset(&p, 0, sizeof(p));
+        pg_param_int(&p, xid);
+        if (pg_exec(c, PG_XACT_STATUS, &p, &r) != SMS_OK)
+            break;
+        if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+            break;
+        v = PQgetvalue(r, 0, 0);
+        n = PQgetlength(r, 0, 0);
+        if (n == 9 && memcmp(v, "committed", 9) == 0) {
+            ret = SMS_OK;
+            break;
+        }
+        if (n == 7 && memcmp(v, "aborted", 7) == 0)
+            break;
+        /* "in progress": the old backend is still ending. */
+        PQclear(r);
+        r = NULL;
+        sleep_ms(XACT_POLL_MS);
+    }
+    PQclear(r);
+    if (ret == SMS_OK)
+        LOG_WARN("postgresql store: bulk write committed (connection lost during COMMIT)");
+    else
+        LOG_ERROR("postgresql store: bulk write failed: connection lost during COMMIT, not committed "
+                  "or outcome unknown");
+    return ret;
+}
+
+static sms_status put_all_body(pg_conn *c, put_all_arg *a, int64_t *xid)
+{
+    PGresult *r = NULL;
+    sms_status ret;
+
+    if ((ret = pg_exec_sql(c, "BEGIN ISOLATION LEVEL READ COMMITTED", NULL)) != SMS_OK)
+        return ret;
+    if ((ret = pg_exec(c, PG_XACT_ID, NULL, &r)) != SMS_OK)
+        return ret;
+    ret = PQntuples(r) == 1 ? pg_get_int(r, 0, 0, xid) : SMS_ESTORE;
+    PQclear(r);
+    if (ret != SMS_OK)
+        return ret;
+    if (a->replace) {
+        /* One statement, hence one fixed order: two replaces cannot deadlock. */
+        if ((ret = pg_exec_sql(c, "LOCK TABLE secrets, challenges IN EXCLUSIVE MODE", NULL)) != SMS_OK ||
+            (ret = pg_exec(c, PG_DELETE_ALL_SECRETS, NULL, NULL)) != SMS_OK ||
+            (ret = pg_exec(c, PG_DELETE_ALL_CHALLENGES, NULL, NULL)) != SMS_OK)
+            return ret;
+    }
+    for (;;) {
+        const store_record *rec = NULL;
+
+        a->pulled = 1;
+        if ((ret = a->next(a->ctx, &rec)) != SMS_OK)
+            return ret;
+        if (!rec)
+            return SMS_OK;
+        if ((ret = put_one(c, rec)) != SMS_OK)
+            return ret;
+    }
+}
+
+static sms_status op_put_all(pg_conn *c, void *arg, int attempt)
+{
+    put_all_arg *a = arg;
+    int64_t xid = 0;
+    sms_status ret;
+
+    (void)attempt;
+    ret = put_all_body(c, a, &xid);
+    if (ret == SMS_OK) {
+        ret = pg_exec_sql(c, "COMMIT", NULL);
+        if (ret != SMS_OK && c->lost && xid > 0)
+            ret = commit_outcome(c, xid);
+        c->retry = 0;
+        return ret;
+    }
+    if (PQstatus(c->conn) == CONNECTION_OK && PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+        pg_exec_sql(c, "ROLLBACK", NULL);
+    if (a->pulled)
+        c->retry = 0;
+    return ret;
+}
+
+static sms_status pg_put_all(void *impl, int replace, store_record_source next, void *ctx)
+{
+    put_all_arg a = {.replace = replace, .next = next, .ctx = ctx};
+
+    return pg_with_conn(impl, op_put_all, &a);
+}
+
 /* ---- iteration: both tables in one REPEATABLE READ transaction (one snapshot) ----
  *
  * Rows come through a cursor, PG_FETCH_ROWS at a time, so memory stays bounded however
@@ -568,6 +726,7 @@ static const store_backend_ops pg_ops = {
     .challenge_fill_missing_deadlines = pg_challenge_fill_missing_deadlines,
     .foreach = pg_foreach,
     .put_record = pg_put_record,
+    .put_all = pg_put_all,
 };
 
 static sms_status pg_store_new(const char *conninfo, pg_store **out)

@@ -47,6 +47,11 @@ static const char *const pg_sql[PG_STMT_COUNT] = {
     [PG_CH_FILL_DEADLINES] = "UPDATE challenges SET final_deadline_ms = $1 WHERE task_id IN "
                              "(SELECT task_id FROM challenges WHERE final_deadline_ms IS NULL "
                              "LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    /* Bulk writes (store_pg.c): run inside their own transaction. */
+    [PG_DELETE_ALL_SECRETS] = "DELETE FROM secrets",
+    [PG_DELETE_ALL_CHALLENGES] = "DELETE FROM challenges",
+    [PG_XACT_ID] = "SELECT txid_current()",
+    [PG_XACT_STATUS] = "SELECT txid_status($1)",
 };
 
 /* For logs: what a statement does (never its values). */
@@ -65,6 +70,10 @@ static const char *const pg_what[PG_STMT_COUNT] = {
     [PG_CH_GET] = "challenge get",
     [PG_CH_DELETE_EXPIRED] = "challenge expiry",
     [PG_CH_FILL_DEADLINES] = "challenge deadline fill",
+    [PG_DELETE_ALL_SECRETS] = "bulk write: delete secrets",
+    [PG_DELETE_ALL_CHALLENGES] = "bulk write: delete challenges",
+    [PG_XACT_ID] = "bulk write: transaction id",
+    [PG_XACT_STATUS] = "bulk write: commit outcome",
 };
 
 /* ---- parameters ---- */

@@ -2,8 +2,9 @@
  *
  * Connections: a bounded pool of libpq connections, opened lazily, each used by one thread
  * at a time (libpq connections are not shareable). Every write is one autocommit statement
- * (durable once acknowledged: synchronous_commit stays on), so there is no writer thread and
- * no group commit here: the server groups concurrent WAL flushes itself.
+ * (durable once acknowledged: synchronous_commit stays on), bulk writes (restore, import)
+ * one explicit transaction, so there is no writer thread and no group commit here: the
+ * server groups concurrent WAL flushes itself.
  *
  * Every connection prepares its statements on first use (indexed by pg_stmt_id). A broken
  * connection (server restart, pg_terminate_backend, network cut) is reset with PQreset and
@@ -44,6 +45,10 @@ typedef enum {
     PG_CH_GET,
     PG_CH_DELETE_EXPIRED,
     PG_CH_FILL_DEADLINES,
+    PG_DELETE_ALL_SECRETS,
+    PG_DELETE_ALL_CHALLENGES,
+    PG_XACT_ID,
+    PG_XACT_STATUS,
     PG_STMT_COUNT
 } pg_stmt_id;
 

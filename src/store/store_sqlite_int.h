@@ -19,6 +19,7 @@
 #define SQ_BUSY_TIMEOUT_MS 10000  /* another process holding the write lock */
 #define SQ_READERS_MAX 8          /* read connections kept open at most */
 #define SQ_BATCH_MAX 256          /* write operations per group-commit transaction */
+#define SQ_GATHER_US 300          /* longest wait for a batch to refill (a fraction of an fsync) */
 
 typedef enum {
     SQ_BEGIN,
@@ -70,6 +71,9 @@ typedef struct sq_store {
     pthread_cond_t q_cv;
     sq_write_op *q_head;
     sq_write_op *q_tail;
+    int q_len;
+    int writer_idle;      /* the writer sleeps on q_cv: a submitter must signal it */
+    int last_batch;       /* size of the previous batch, the target of the gathering wait */
     int stopping;
 } sq_store;
 
