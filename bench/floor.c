@@ -43,7 +43,7 @@
 #define KEYS_MAX 64
 #define THREADS_MAX 256
 #define BATCH_MAX 1024
-#define TOTAL_MAX 10000000L
+#define TOTAL_MAX 1000000L  /* records are kept in memory (~0.5 KB each) */
 #define VALUE_MAX 256
 #define NAME_MAX_LEN 96
 #define AD_MAX 1024

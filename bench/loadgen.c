@@ -39,7 +39,7 @@
 #define VALUE_MAX 256        /* value bytes at most (keeps requests within REQ_SLOT) */
 #define KEYS_MAX 64
 #define CONNS_MAX 1024
-#define TOTAL_MAX 10000000L
+#define TOTAL_MAX 1000000L     /* pre-built requests are kept in memory (~1 KB each) */
 #define RESP_BUF 16384       /* responses of this API are a few hundred bytes at most */
 #define STATUS_CODES 600
 #define SIGN_THREADS_MAX 64

@@ -13,13 +13,24 @@
 
 #include "core/log.h"
 #include "http/server.h"
+#include "http/workers.h"
+
+/* Handlers that may block (writes waiting on a durable commit, chain calls, provisioner
+ * posts: every method but GET, HEAD and OPTIONS) run on a worker while their connection is
+ * suspended; the event threads (one per core, epoll) only parse and answer the cheap ones. */
+#define WORKER_THREADS 64
+#define WORKER_QUEUE 1024
+#define CONNECTION_MEMORY (16 * 1024)
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    work_pool *workers;
     http_server_config cfg;
     atomic_int in_flight;
     int port;
 };
+
+typedef enum { REQ_READING = 0, REQ_RUNNING, REQ_ANSWERED } request_state;
 
 /* Per-request state kept across the access-handler calls of one request. */
 typedef struct {
@@ -28,6 +39,11 @@ typedef struct {
     size_t body_cap;
     int too_large;
     uint64_t started_us;
+    request_state state;
+    http_server *srv;
+    struct MHD_Connection *conn;
+    http_request req;  /* lives here: a worker uses it while the connection is suspended */
+    http_response resp;
 } request_ctx;
 
 static uint64_t now_us(void)
@@ -147,6 +163,16 @@ static void dispatch(http_server *srv, http_request *req, http_response *r)
     }
 }
 
+/* Worker side of a suspended request: run the handler, then hand the connection back to
+ * its event thread, which calls on_request again to send the answer. */
+static void run_on_worker(void *arg)
+{
+    request_ctx *ctx = arg;
+    dispatch(ctx->srv, &ctx->req, &ctx->resp);
+    ctx->state = REQ_ANSWERED;
+    MHD_resume_connection(ctx->conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -205,24 +231,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
-    http_request req;
-    memset(&req, 0, sizeof req);
-    req.method = http_method_parse(method);
-    req.path = url;
-    req.body = ctx->body_len > 0 ? ctx->body : NULL;
-    req.body_len = ctx->body_len;
-    req.route_id = -1;
-    req.header = lookup_header;
-    req.query = lookup_query;
-    req.transport = conn;
+    /* Resumed after a worker answered. */
+    if (ctx->state == REQ_ANSWERED) return send_response(conn, &ctx->resp, &ctx->req, srv, ctx);
+    if (ctx->state == REQ_RUNNING) return MHD_YES;
 
-    http_response r;
-    http_response_init(&r);
-    if (ctx->too_large)
-        http_reply_spring_error(&r, 413, url);
-    else
-        dispatch(srv, &req, &r);
-    return send_response(conn, &r, &req, srv, ctx);
+    http_request *req = &ctx->req;
+    memset(req, 0, sizeof *req);
+    req->method = http_method_parse(method);
+    req->path = url;
+    req->body = ctx->body_len > 0 ? ctx->body : NULL;
+    req->body_len = ctx->body_len;
+    req->route_id = -1;
+    req->header = lookup_header;
+    req->query = lookup_query;
+    req->transport = conn;
+    http_response_init(&ctx->resp);
+
+    if (ctx->too_large) {
+        http_reply_spring_error(&ctx->resp, 413, url);
+    } else if (req->method == HTTP_GET || req->method == HTTP_HEAD || req->method == HTTP_OPTIONS) {
+        dispatch(srv, req, &ctx->resp);
+    } else {
+        ctx->srv = srv;
+        ctx->conn = conn;
+        ctx->state = REQ_RUNNING;
+        MHD_suspend_connection(conn);
+        if (work_pool_submit(srv->workers, run_on_worker, ctx) == SMS_OK) return MHD_YES;
+        MHD_resume_connection(conn);
+        ctx->state = REQ_READING;
+        LOG_WARN("http: every worker busy, refusing a request (503)");
+        http_reply_spring_error(&ctx->resp, 503, url);
+    }
+    return send_response(conn, &ctx->resp, req, srv, ctx);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -237,6 +277,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         explicit_bzero(ctx->body, ctx->body_cap);
         free(ctx->body);
     }
+    http_response_clear(&ctx->resp);
     free(ctx);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
@@ -255,8 +296,10 @@ sms_status http_server_start(const http_server_config *cfg, http_server **out, c
 {
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof addr);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned event_threads = cores > 0 && cores < 64 ? (unsigned)cores : 2;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, cfg->listen_address, &v4->sin_addr) == 1) {
@@ -275,15 +318,22 @@ sms_status http_server_start(const http_server_config *cfg, http_server **out, c
     if (srv == NULL) return SMS_ENOMEM;
     srv->cfg = *cfg;
     atomic_init(&srv->in_flight, 0);
+    if (work_pool_start(WORKER_THREADS, WORKER_QUEUE, &srv->workers) != SMS_OK) {
+        snprintf(errbuf, errcap, "cannot start the request workers");
+        free(srv);
+        return SMS_ENOMEM;
+    }
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, event_threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)(512 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         snprintf(errbuf, errcap, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_address,
                  cfg->port);
+        work_pool_stop(srv->workers);
         free(srv);
         return SMS_EIO;
     }
@@ -304,6 +354,9 @@ void http_server_stop(http_server *srv, unsigned drain_ms)
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    /* Workers finish what they hold (each resumes its connection) before the daemon goes:
+     * MHD must not be stopped with a connection suspended. */
+    work_pool_stop(srv->workers);
     MHD_stop_daemon(srv->daemon);
     free(srv);
 }

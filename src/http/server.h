@@ -1,6 +1,8 @@
-/* HTTP/1.1 server (libmicrohttpd, one thread per connection so that handlers may block
- * on the chain or on a durable commit without stalling other clients). Bounds: body size,
- * connection count, idle timeout, header memory. */
+/* HTTP/1.1 server (libmicrohttpd): one epoll event thread per core parses requests and
+ * answers GET, HEAD and OPTIONS itself; every other method may block (durable commit, chain
+ * call, provisioner post) and runs on a bounded worker pool while its connection is
+ * suspended, so a slow handler never stalls other clients. Bounds: body size, connection
+ * count, idle timeout, header memory, worker queue (503 when full). */
 #ifndef SMS_SERVER_H
 #define SMS_SERVER_H
 

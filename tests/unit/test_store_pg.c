@@ -1,6 +1,8 @@
 /* PostgreSQL backend specifics: several daemons on one database, migrations racing,
- * connections killed server-side, bounded failures. The backend-independent behaviour is
- * tested by test_store.c (run it with the same SMS_TEST_STORE_URL).
+ * connections killed server-side, bounded failures, bulk writes (all or nothing, also when
+ * the connection dies midway or inside COMMIT; readers see before or after). The
+ * backend-independent behaviour is tested by test_store.c (run it with the same
+ * SMS_TEST_STORE_URL).
  *
  * Needs SMS_TEST_STORE_URL=postgresql://... (scripts/pg-test.sh start prints one; or
  * `scripts/pg-test.sh run -- build/test_store_pg`). Without it every test is skipped.
@@ -750,6 +752,432 @@ static void open_fails(const char *url, sms_status want, const char *secret, dou
     }
 }
 
+/* ---- bulk writes (store_replace_all, store_insert_all) ---- */
+
+#define RS_MAX 128
+
+/* A record source over a fixed set, with injectable failures. */
+typedef struct {
+    store_record rec[RS_MAX];
+    char owner[RS_MAX][48];
+    char name[RS_MAX][32];
+    uint8_t val[RS_MAX][24];
+    challenge_rec ch[RS_MAX];
+    uint8_t key[RS_MAX][32];
+    size_t n;
+    size_t pos;
+    size_t fail_at;   /* index at which the source returns SMS_EIO; RS_NEVER for never */
+    size_t kill_at;   /* index before which the store's server backends are killed */
+    fixture *fx;      /* for kill_at */
+    useconds_t delay; /* per record: widens the window concurrent readers see */
+} recset;
+
+#define RS_NEVER ((size_t)-1)
+
+static recset *rs_new(void)
+{
+    recset *rs = calloc(1, sizeof(*rs));
+
+    assert_non_null(rs);
+    rs->fail_at = RS_NEVER;
+    rs->kill_at = RS_NEVER;
+    return rs;
+}
+
+static void rs_secret(recset *rs, secret_kind kind, const char *owner, const char *name, unsigned seed)
+{
+    size_t i = rs->n++;
+    store_record *r = &rs->rec[i];
+
+    assert_true(i < RS_MAX);
+    snprintf(rs->owner[i], sizeof(rs->owner[i]), "%s", owner);
+    snprintf(rs->name[i], sizeof(rs->name[i]), "%s", name);
+    make_value(rs->val[i], sizeof(rs->val[i]), seed);
+    r->type = STORE_REC_SECRET;
+    r->secret = (secret_id){kind, rs->owner[i], rs->name[i]};
+    r->sealed = rs->val[i];
+    r->sealed_len = sizeof(rs->val[i]);
+}
+
+static void rs_challenge(recset *rs, const char *task, unsigned seed, int64_t deadline)
+{
+    size_t i = rs->n++;
+
+    assert_true(i < RS_MAX);
+    make_candidate(&rs->ch[i], task, seed, rs->key[i], sizeof(rs->key[i]), deadline);
+    rs->rec[i].type = STORE_REC_CHALLENGE;
+    rs->rec[i].challenge = &rs->ch[i];
+}
+
+/* n web2 secrets of owner, then `challenges` challenges, values from seed. */
+static recset *rs_fill(const char *owner, int n, int challenges, unsigned seed)
+{
+    recset *rs = rs_new();
+    char name[32], task[80];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "s%03d", i);
+        rs_secret(rs, SECRET_WEB2, owner, name, seed + (unsigned)i);
+    }
+    for (int i = 0; i < challenges; i++) {
+        snprintf(task, sizeof(task), "0x%s-task-%d", owner, i);
+        rs_challenge(rs, task, seed + 1000u + (unsigned)i, i % 2 ? 0 : 1700000000000LL + i);
+    }
+    return rs;
+}
+
+static sms_status rs_next(void *ctx, const store_record **rec)
+{
+    recset *rs = ctx;
+
+    *rec = NULL;
+    if (rs->pos == rs->fail_at)
+        return SMS_EIO;
+    if (rs->pos == rs->kill_at)
+        kill_store_backends(rs->fx);
+    if (rs->delay)
+        usleep(rs->delay);
+    if (rs->pos < rs->n)
+        *rec = &rs->rec[rs->pos++];
+    return SMS_OK;
+}
+
+static sms_status run_bulk(sms_store *st, int replace, recset *rs)
+{
+    rs->pos = 0;
+    return replace ? store_replace_all(st, rs_next, rs) : store_insert_all(st, rs_next, rs);
+}
+
+/* The store holds exactly the records of the given sets (NULL-terminated list). */
+static void assert_store_holds(sms_store *st, recset *const *sets)
+{
+    tally want = {0}, got = {0};
+    challenge_rec ch;
+
+    for (recset *const *s = sets; *s; s++) {
+        for (size_t i = 0; i < (*s)->n; i++) {
+            const store_record *r = &(*s)->rec[i];
+            if (r->type == STORE_REC_SECRET) {
+                want.secrets++;
+                assert_secret(st, &r->secret, r->sealed, r->sealed_len);
+                continue;
+            }
+            want.challenges++;
+            memset(&ch, 0, sizeof(ch));
+            assert_int_equal(store_challenge_get(st, r->challenge->task_id, &ch), SMS_OK);
+            assert_string_equal(ch.address, r->challenge->address);
+            assert_int_equal(ch.final_deadline_ms, r->challenge->final_deadline_ms);
+            assert_int_equal(ch.sealed_key_len, r->challenge->sealed_key_len);
+            assert_memory_equal(ch.sealed_key, r->challenge->sealed_key, ch.sealed_key_len);
+            challenge_rec_clear(&ch);
+        }
+    }
+    assert_int_equal(store_foreach(st, tally_cb, &got), SMS_OK);
+    assert_int_equal(got.secrets, want.secrets);
+    assert_int_equal(got.challenges, want.challenges);
+}
+
+static void put_set(sms_store *st, recset *rs)
+{
+    challenge_rec out;
+    int created = 0;
+
+    for (size_t i = 0; i < rs->n; i++) {
+        const store_record *r = &rs->rec[i];
+        if (r->type == STORE_REC_SECRET) {
+            assert_int_equal(store_secret_insert(st, &r->secret, r->sealed, r->sealed_len), SMS_OK);
+            continue;
+        }
+        assert_int_equal(store_challenge_get_or_create(st, r->challenge, &out, &created), SMS_OK);
+        assert_int_equal(created, 1);
+        challenge_rec_clear(&out);
+    }
+}
+
+/* A trigger that makes the server refuse the insert of one owner (SQLSTATE P0001). */
+static void install_refusing_trigger(fixture *fx, const char *owner)
+{
+    char sql[512];
+
+    snprintf(sql, sizeof(sql),
+             "CREATE FUNCTION refuse_owner() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NEW.owner = '%s' THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$",
+             owner);
+    raw_exec(fx->raw, sql);
+    raw_exec(fx->raw, "CREATE TRIGGER refuse BEFORE INSERT ON secrets FOR EACH ROW EXECUTE FUNCTION refuse_owner()");
+}
+
+static void drop_refusing_trigger(fixture *fx)
+{
+    raw_exec(fx->raw, "DROP TRIGGER refuse ON secrets");
+    raw_exec(fx->raw, "DROP FUNCTION refuse_owner()");
+}
+
+static void test_replace_all(void **state)
+{
+    fixture *fx = *state;
+    recset *old = rs_fill("0xold", 6, 2, 10), *fresh = rs_fill("0xnew", 9, 3, 50), *bad;
+    recset *const want_old[] = {old, NULL}, *const want_new[] = {fresh, NULL};
+    sms_store *st, *other;
+
+    REQUIRE_PG();
+    st = open_handle(fx, 0);
+    other = open_handle(fx, 1);
+    put_set(st, old);
+    assert_store_holds(st, want_old);
+
+    /* One identity twice in the source (also a challenge twice): nothing changes. */
+    bad = rs_fill("0xnew", 9, 3, 50);
+    rs_secret(bad, SECRET_WEB2, "0xnew", "s004", 77);
+    assert_int_equal(run_bulk(st, 1, bad), SMS_EEXISTS);
+    assert_store_holds(other, want_old);
+    free(bad);
+    bad = rs_fill("0xnew", 2, 3, 50);
+    rs_challenge(bad, "0x0xnew-task-1", 99, 0);
+    assert_int_equal(run_bulk(st, 1, bad), SMS_EEXISTS);
+    assert_store_holds(other, want_old);
+    free(bad);
+
+    /* The source fails midway: its status, nothing changes. */
+    fresh->fail_at = 5;
+    assert_int_equal(run_bulk(st, 1, fresh), SMS_EIO);
+    assert_store_holds(other, want_old);
+    fresh->fail_at = RS_NEVER;
+
+    /* The server refuses a record midway. */
+    install_refusing_trigger(fx, "0xnew");
+    assert_int_equal(run_bulk(st, 1, fresh), SMS_ESTORE);
+    assert_store_holds(other, want_old);
+    drop_refusing_trigger(fx);
+
+    /* The connection dies midway: not retried (records already consumed), nothing changes,
+     * and the handle works afterwards. */
+    fresh->fx = fx;
+    fresh->kill_at = 4;
+    assert_int_equal(run_bulk(st, 1, fresh), SMS_ESTORE);
+    assert_int_equal(fresh->pos, 5); /* record 4 pulled, its insert failed, no second run */
+    fresh->kill_at = RS_NEVER;
+    assert_store_holds(other, want_old);
+    assert_store_holds(st, want_old);
+
+    /* Success: exactly the source, for every handle. */
+    assert_int_equal(run_bulk(st, 1, fresh), SMS_OK);
+    assert_store_holds(other, want_new);
+    assert_store_holds(st, want_new);
+
+    /* An empty source empties the store. */
+    {
+        recset *empty = rs_new();
+        recset *const want_none[] = {NULL};
+        assert_int_equal(run_bulk(st, 1, empty), SMS_OK);
+        assert_store_holds(other, want_none);
+        free(empty);
+    }
+    free(old);
+    free(fresh);
+}
+
+/* The server dies inside COMMIT (a deferred trigger terminates its backend): the outcome is
+ * asked of the server by transaction id, found aborted, and reported as a failure with
+ * nothing changed. */
+static void test_replace_all_killed_in_commit(void **state)
+{
+    fixture *fx = *state;
+    recset *old = rs_fill("0xold", 3, 1, 10), *fresh = rs_fill("0xnew", 4, 1, 50);
+    recset *const want_old[] = {old, NULL}, *const want_new[] = {fresh, NULL};
+    sms_store *st;
+    capture cap_log;
+    char log[8192];
+    sms_status rc;
+
+    REQUIRE_PG();
+    st = open_handle(fx, 0);
+    put_set(st, old);
+    raw_exec(fx->raw, "CREATE SEQUENCE commit_seq");
+    raw_exec(fx->raw, "CREATE FUNCTION kill_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                      "IF NEW.name = 's000' AND nextval('commit_seq') = 1 THEN "
+                      "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); END IF; "
+                      "RETURN NEW; END $$");
+    raw_exec(fx->raw, "CREATE CONSTRAINT TRIGGER kill_at_commit AFTER INSERT ON secrets "
+                      "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kill_commit()");
+
+    capture_begin(&cap_log);
+    rc = run_bulk(st, 1, fresh);
+    capture_end(&cap_log, log, sizeof(log));
+    assert_int_equal(rc, SMS_ESTORE);
+    if (!strstr(log, "connection lost during COMMIT"))
+        fail_msg("the commit outcome was not resolved; log: %s", log);
+    assert_int_equal(raw_int(fx->raw, "SELECT last_value FROM commit_seq", NULL), 1);
+    assert_store_holds(st, want_old);
+
+    /* The trigger fires only once: the same write now commits. */
+    assert_int_equal(run_bulk(st, 1, fresh), SMS_OK);
+    assert_store_holds(st, want_new);
+    free(old);
+    free(fresh);
+}
+
+static void test_insert_all(void **state)
+{
+    fixture *fx = *state;
+    recset *old = rs_fill("0xold", 5, 2, 10), *add = rs_fill("0xadd", 7, 2, 60), *bad;
+    recset *const want_old[] = {old, NULL}, *const want_both[] = {old, add, NULL};
+    sms_store *st, *other;
+
+    REQUIRE_PG();
+    st = open_handle(fx, 0);
+    other = open_handle(fx, 1);
+    put_set(st, old);
+
+    /* A secret that already exists (value differs): all refused. */
+    bad = rs_fill("0xadd", 7, 2, 60);
+    rs_secret(bad, SECRET_WEB2, "0xold", "s003", 1);
+    assert_int_equal(run_bulk(st, 0, bad), SMS_EEXISTS);
+    assert_store_holds(other, want_old);
+    free(bad);
+    /* A challenge that already exists. */
+    bad = rs_fill("0xadd", 7, 0, 60);
+    rs_challenge(bad, "0x0xold-task-1", 5, 0);
+    assert_int_equal(run_bulk(st, 0, bad), SMS_EEXISTS);
+    assert_store_holds(other, want_old);
+    free(bad);
+    /* One identity twice in the source. */
+    bad = rs_fill("0xadd", 7, 2, 60);
+    rs_secret(bad, SECRET_WEB2, "0xadd", "s000", 1);
+    assert_int_equal(run_bulk(st, 0, bad), SMS_EEXISTS);
+    assert_store_holds(other, want_old);
+    free(bad);
+
+    /* Failures midway: the source's, the server's, a dead connection. */
+    add->fail_at = 6;
+    assert_int_equal(run_bulk(st, 0, add), SMS_EIO);
+    add->fail_at = RS_NEVER;
+    assert_store_holds(other, want_old);
+    install_refusing_trigger(fx, "0xadd");
+    assert_int_equal(run_bulk(st, 0, add), SMS_ESTORE);
+    drop_refusing_trigger(fx);
+    assert_store_holds(other, want_old);
+    add->fx = fx;
+    add->kill_at = 3;
+    assert_int_equal(run_bulk(st, 0, add), SMS_ESTORE);
+    add->kill_at = RS_NEVER;
+    assert_store_holds(other, want_old);
+
+    /* Success: the old records kept, the new ones added; a second run clashes. */
+    assert_int_equal(run_bulk(st, 0, add), SMS_OK);
+    assert_store_holds(other, want_both);
+    assert_int_equal(run_bulk(st, 0, add), SMS_EEXISTS);
+    assert_store_holds(other, want_both);
+    free(old);
+    free(add);
+}
+
+#define READERS 3
+
+typedef struct {
+    sms_store *st;
+    volatile int *stop;
+    int a_secrets, a_challenges, b_secrets, b_challenges; /* the two acceptable states */
+    int seen_a, seen_b, bad, errors;
+    int bad_secrets, bad_challenges;
+} reader_arg;
+
+static void *reader_thread(void *p)
+{
+    reader_arg *a = p;
+
+    while (!*a->stop) {
+        tally t = {0};
+        int64_t n = -1;
+        if (store_foreach(a->st, tally_cb, &t) != SMS_OK || store_count(a->st, STORE_COUNT_WEB2, &n) != SMS_OK) {
+            a->errors++;
+            continue;
+        }
+        if (t.secrets == a->a_secrets && t.challenges == a->a_challenges)
+            a->seen_a++;
+        else if (t.secrets == a->b_secrets && t.challenges == a->b_challenges)
+            a->seen_b++;
+        else {
+            a->bad++;
+            a->bad_secrets = t.secrets;
+            a->bad_challenges = t.challenges;
+        }
+        if (n != a->a_secrets && n != a->b_secrets) {
+            a->bad++;
+            a->bad_secrets = (int)n;
+        }
+    }
+    return NULL;
+}
+
+/* Readers on another handle (another daemon) during replaces and inserts see the store
+ * before or after, never in between; a bulk write in progress does not block them. */
+static void test_bulk_readers_see_old_or_new(void **state)
+{
+    fixture *fx = *state;
+    recset *a = rs_fill("0xaaa", 30, 2, 10), *b = rs_fill("0xbbb", 45, 3, 90);
+    recset *const want_a[] = {a, NULL}, *const want_ab[] = {a, b, NULL};
+    pthread_t th[READERS];
+    reader_arg args[READERS];
+    volatile int stop = 0;
+    sms_store *st;
+    int seen_a = 0, seen_b = 0;
+
+    REQUIRE_PG();
+    st = open_handle(fx, 0);
+    open_handle(fx, 1);
+    put_set(st, a);
+    a->delay = b->delay = 2000; /* ~0.1 s per bulk write */
+
+    /* Phase 1: replace a <-> b. */
+    for (int i = 0; i < READERS; i++) {
+        args[i] = (reader_arg){.st = fx->st[1], .stop = &stop, .a_secrets = 30, .a_challenges = 2,
+                               .b_secrets = 45, .b_challenges = 3};
+        assert_int_equal(pthread_create(&th[i], NULL, reader_thread, &args[i]), 0);
+    }
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(run_bulk(st, 1, b), SMS_OK);
+        usleep(20000);
+        assert_int_equal(run_bulk(st, 1, a), SMS_OK);
+        usleep(20000);
+    }
+    stop = 1;
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(th[i], NULL);
+        if (args[i].bad)
+            fail_msg("reader %d saw %d secrets / %d challenges mid-replace (%d times)", i, args[i].bad_secrets,
+                     args[i].bad_challenges, args[i].bad);
+        assert_int_equal(args[i].errors, 0);
+        seen_a += args[i].seen_a;
+        seen_b += args[i].seen_b;
+    }
+    print_message("    replace: readers saw the old state %d times, the new one %d times\n", seen_a, seen_b);
+    assert_true(seen_a > 0 && seen_b > 0);
+    assert_store_holds(fx->st[1], want_a);
+
+    /* Phase 2: insert b next to a (a, or a + b). */
+    stop = 0;
+    for (int i = 0; i < READERS; i++) {
+        args[i] = (reader_arg){.st = fx->st[1], .stop = &stop, .a_secrets = 30, .a_challenges = 2,
+                               .b_secrets = 75, .b_challenges = 5};
+        assert_int_equal(pthread_create(&th[i], NULL, reader_thread, &args[i]), 0);
+    }
+    usleep(30000);
+    assert_int_equal(run_bulk(st, 0, b), SMS_OK);
+    usleep(30000);
+    stop = 1;
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(th[i], NULL);
+        if (args[i].bad)
+            fail_msg("reader %d saw %d secrets / %d challenges mid-insert", i, args[i].bad_secrets,
+                     args[i].bad_challenges);
+        assert_int_equal(args[i].errors, 0);
+    }
+    assert_store_holds(fx->st[1], want_ab);
+    free(a);
+    free(b);
+}
+
 /* A TCP port that accepts connections (kernel backlog) and never answers. */
 static int silent_server(int *port)
 {
@@ -842,6 +1270,10 @@ int main(void)
         T(test_killed_mid_walk_fails_cleanly),
         T(test_blocked_statement_is_bounded),
         T(test_unreachable_and_bad_urls),
+        T(test_replace_all),
+        T(test_replace_all_killed_in_commit),
+        T(test_insert_all),
+        T(test_bulk_readers_see_old_or_new),
     };
 #undef T
     const char *url = getenv("SMS_TEST_STORE_URL");
