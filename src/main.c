@@ -201,6 +201,7 @@ int main(int argc, char **argv)
         .max_connections = cfg.max_connections,
         .connection_timeout_s = cfg.connection_timeout_s,
         .routes = api_routes(&n_routes),
+        .inline_writes = store_has_async_writes(store),
         .app = &app,
         .pre_route = api_pre_route,
         .observe = api_observe,

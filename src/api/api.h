@@ -72,6 +72,13 @@ void api_tee_challenge(void *app, http_request *req, http_response *resp);
 void api_tee_session(void *app, http_request *req, http_response *resp);
 
 /* Shared helpers (api_common.c). */
+/* Maps a set status to the response (the endpoint family's body style). */
+typedef void (*api_status_mapper)(http_response *resp, sms_status st, const char *path);
+/* Runs a secret write that may complete asynchronously: start(...) is called with a
+ * completion; when it answers SMS_EPENDING the request is deferred and map() fills the
+ * response when the write completes. Otherwise map() is applied at once. */
+typedef sms_status (*api_write_start)(void *args, secrets_done_fn done, void *done_ctx);
+void api_run_write(http_request *req, http_response *resp, api_write_start start, void *args, api_status_mapper map);
 /* NUL-terminated copy of the body for services that hash raw bytes; NULL when absent. */
 int api_has_body(const http_request *req);
 /* "0x"+40 hex or 40 hex digits: anything else is a malformed address (400). */

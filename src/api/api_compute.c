@@ -63,6 +63,25 @@ void api_requester_head(void *app, http_request *req, http_response *resp)
     reply_exists(app, req, resp, SECRET_REQUESTER, req->vars[0], req->vars[1]);
 }
 
+typedef struct {
+    sms_app *app;
+    const http_request *req;
+    const char *auth;
+} requester_write;
+
+static sms_status start_requester_write(void *args, secrets_done_fn done, void *done_ctx)
+{
+    requester_write *w = args;
+    const http_request *req = w->req;
+    return secrets_set_requester_async(w->app->secrets, req->vars[0], req->vars[1], req->body, req->body_len, w->auth,
+                                       done, done_ctx);
+}
+
+static void reply_requester_status(http_response *resp, sms_status st, const char *path)
+{
+    reply_set_status(resp, st, path, 400);
+}
+
 void api_requester_post(void *app, http_request *req, http_response *resp)
 {
     sms_app *a = app;
@@ -71,6 +90,6 @@ void api_requester_post(void *app, http_request *req, http_response *resp)
         http_reply_spring_error(resp, 400, req->path);
         return;
     }
-    sms_status st = secrets_set_requester(a->secrets, req->vars[0], req->vars[1], req->body, req->body_len, auth);
-    reply_set_status(resp, st, req->path, 400);
+    requester_write w = {a, req, auth};
+    api_run_write(req, resp, start_requester_write, &w, reply_requester_status);
 }

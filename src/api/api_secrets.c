@@ -32,6 +32,20 @@ void api_web2_head(void *app, http_request *req, http_response *resp)
     http_reply_empty(resp, exists ? 204 : 404);
 }
 
+typedef struct {
+    sms_app *app;
+    const http_request *req;
+    const char *owner, *name, *auth;
+    int update;
+} web2_write;
+
+static sms_status start_web2_write(void *args, secrets_done_fn done, void *done_ctx)
+{
+    web2_write *w = args;
+    return secrets_set_web2_async(w->app->secrets, w->owner, w->name, w->req->body, w->req->body_len, w->auth,
+                                  w->update, done, done_ctx);
+}
+
 static void web2_set(sms_app *a, http_request *req, http_response *resp, int update)
 {
     const char *auth = req->header(req, "Authorization");
@@ -41,8 +55,8 @@ static void web2_set(sms_app *a, http_request *req, http_response *resp, int upd
         http_reply_spring_error(resp, 400, req->path);
         return;
     }
-    sms_status st = secrets_set_web2(a->secrets, owner, name, req->body, req->body_len, auth, update);
-    reply_set_status(resp, st, req->path);
+    web2_write w = {a, req, owner, name, auth, update};
+    api_run_write(req, resp, start_web2_write, &w, reply_set_status);
 }
 
 void api_web2_post(void *app, http_request *req, http_response *resp) { web2_set(app, req, resp, 0); }

@@ -18,6 +18,7 @@ const char *sms_status_name(sms_status st)
     case SMS_ETIMEOUT: return "ETIMEOUT";
     case SMS_EBUSY: return "EBUSY";
     case SMS_EUNAVAIL: return "EUNAVAIL";
+    case SMS_EPENDING: return "EPENDING";
     }
     return "UNKNOWN";
 }

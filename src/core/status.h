@@ -17,7 +17,8 @@ typedef enum {
     SMS_EIO = 11,         /* file-system failure */
     SMS_ETIMEOUT = 12,    /* bounded wait exceeded */
     SMS_EBUSY = 13,       /* resource held by another operation */
-    SMS_EUNAVAIL = 14     /* a remote service (chain node, provisioner) is unreachable */
+    SMS_EUNAVAIL = 14,    /* a remote service (chain node, provisioner) is unreachable */
+    SMS_EPENDING = 15     /* accepted; the outcome is delivered later through a callback */
 } sms_status;
 
 /* Short stable name, for logs ("ENOTFOUND"...). Never NULL. */

@@ -43,6 +43,14 @@ struct http_request {
     http_lookup_fn header;      /* case-insensitive header lookup */
     http_lookup_fn query;       /* query parameter lookup ("" when present without value) */
     void *transport;            /* opaque transport handle */
+    void *transport_state;      /* opaque, for defer/complete */
+    /* Finishing later (NULL where the transport cannot, e.g. on a worker or in tests): a
+     * handler calls defer(req) before starting the asynchronous work and returns; the
+     * response it was given stays valid; once it is filled (from any thread), the work
+     * calls complete(req), exactly once. defer returns 0, or -1 when the request cannot
+     * be deferred (the handler then answers synchronously). */
+    int (*defer)(http_request *req);
+    void (*complete)(http_request *req);
 };
 
 typedef struct {

@@ -10,7 +10,8 @@
 typedef void (*http_handler_fn)(void *app, http_request *req, http_response *resp);
 
 enum {
-    ROUTE_CORS = 1 << 0 /* @CrossOrigin: Access-Control-Allow-Origin: * and preflights */
+    ROUTE_CORS = 1 << 0,  /* @CrossOrigin: Access-Control-Allow-Origin: * and preflights */
+    ROUTE_INLINE = 1 << 1 /* never blocks (may defer): runs on the event thread even for POST/PUT */
 };
 
 typedef struct {

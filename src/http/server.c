@@ -42,8 +42,11 @@ typedef struct {
     request_state state;
     http_server *srv;
     struct MHD_Connection *conn;
-    http_request req;  /* lives here: a worker uses it while the connection is suspended */
+    int deferred;      /* a handler took the asynchronous path (event thread only) */
+    const http_route *route;
+    http_request req;  /* lives here: a worker or a completion uses it while suspended */
     http_response resp;
+    char vars_storage[1024]; /* text of the path variables */
 } request_ctx;
 
 static uint64_t now_us(void)
@@ -126,41 +129,63 @@ static void answer_options(const http_request *req, unsigned allowed, int cors, 
     http_add_header(r, "Allow", list);
 }
 
-static void dispatch(http_server *srv, http_request *req, http_response *r)
+/* Filters and routing. Returns the route whose handler must run, or NULL when r already
+ * holds the answer (filter, 404, 405, OPTIONS). Path variables are stored in ctx. */
+static const http_route *route_request(http_server *srv, request_ctx *ctx, http_request *req, http_response *r)
 {
-    char storage[1024];
     const http_route *route = NULL;
     unsigned allowed = 0;
     int cors = 0;
 
-    if (srv->cfg.pre_route != NULL && srv->cfg.pre_route(srv->cfg.app, req, r)) return;
-
-    if (strlen(req->path) >= sizeof storage) {
+    if (srv->cfg.pre_route != NULL && srv->cfg.pre_route(srv->cfg.app, req, r)) return NULL;
+    if (strlen(req->path) >= sizeof ctx->vars_storage) {
         http_reply_spring_error(r, 404, req->path);
-        return;
+        return NULL;
     }
-    route_result rr = http_route_match(srv->cfg.routes, srv->cfg.n_routes, req->path, req->method, req, storage,
-                                       sizeof storage, &route, &allowed, &cors);
+    route_result rr = http_route_match(srv->cfg.routes, srv->cfg.n_routes, req->path, req->method, req,
+                                       ctx->vars_storage, sizeof ctx->vars_storage, &route, &allowed, &cors);
     if (rr == ROUTE_NO_PATH) {
         http_reply_spring_error(r, 404, req->path);
-        return;
+        return NULL;
     }
     if (req->method == HTTP_OPTIONS) {
         answer_options(req, allowed, cors, r);
-        return;
+        return NULL;
     }
     if (rr == ROUTE_BAD_METHOD) {
         char list[96];
         http_reply_spring_error(r, 405, req->path);
         http_methods_format(allowed, list, sizeof list);
         http_add_header(r, "Allow", list);
-        return;
+        return NULL;
     }
-    route->handler(srv->cfg.app, req, r);
-    if ((route->flags & ROUTE_CORS) && req->header(req, "Origin") != NULL) {
+    return route;
+}
+
+/* Headers every answer of a route gets. */
+static void finish_response(const http_route *route, const http_request *req, http_response *r)
+{
+    if (route != NULL && (route->flags & ROUTE_CORS) && req->header(req, "Origin") != NULL) {
         add_cors_vary(r);
         http_add_header(r, "Access-Control-Allow-Origin", "*");
     }
+}
+
+/* defer/complete of http_request, for handlers running on an event thread. */
+static int defer_request(http_request *req)
+{
+    request_ctx *ctx = req->transport_state;
+    ctx->deferred = 1;
+    ctx->state = REQ_RUNNING;
+    MHD_suspend_connection(ctx->conn);
+    return 0;
+}
+
+static void complete_request(http_request *req)
+{
+    request_ctx *ctx = req->transport_state;
+    ctx->state = REQ_ANSWERED;
+    MHD_resume_connection(ctx->conn);
 }
 
 /* Worker side of a suspended request: run the handler, then hand the connection back to
@@ -168,7 +193,7 @@ static void dispatch(http_server *srv, http_request *req, http_response *r)
 static void run_on_worker(void *arg)
 {
     request_ctx *ctx = arg;
-    dispatch(ctx->srv, &ctx->req, &ctx->resp);
+    ctx->route->handler(ctx->srv->cfg.app, &ctx->req, &ctx->resp);
     ctx->state = REQ_ANSWERED;
     MHD_resume_connection(ctx->conn);
 }
@@ -231,8 +256,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
-    /* Resumed after a worker answered. */
-    if (ctx->state == REQ_ANSWERED) return send_response(conn, &ctx->resp, &ctx->req, srv, ctx);
+    /* Resumed after a worker or an asynchronous completion answered. */
+    if (ctx->state == REQ_ANSWERED) {
+        finish_response(ctx->route, &ctx->req, &ctx->resp);
+        return send_response(conn, &ctx->resp, &ctx->req, srv, ctx);
+    }
     if (ctx->state == REQ_RUNNING) return MHD_YES;
 
     http_request *req = &ctx->req;
@@ -245,23 +273,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->header = lookup_header;
     req->query = lookup_query;
     req->transport = conn;
+    req->transport_state = ctx;
     http_response_init(&ctx->resp);
+    ctx->srv = srv;
+    ctx->conn = conn;
 
     if (ctx->too_large) {
         http_reply_spring_error(&ctx->resp, 413, url);
-    } else if (req->method == HTTP_GET || req->method == HTTP_HEAD || req->method == HTTP_OPTIONS) {
-        dispatch(srv, req, &ctx->resp);
-    } else {
-        ctx->srv = srv;
-        ctx->conn = conn;
-        ctx->state = REQ_RUNNING;
-        MHD_suspend_connection(conn);
-        if (work_pool_submit(srv->workers, run_on_worker, ctx) == SMS_OK) return MHD_YES;
-        MHD_resume_connection(conn);
-        ctx->state = REQ_READING;
-        LOG_WARN("http: every worker busy, refusing a request (503)");
-        http_reply_spring_error(&ctx->resp, 503, url);
+        return send_response(conn, &ctx->resp, req, srv, ctx);
     }
+    const http_route *route = route_request(srv, ctx, req, &ctx->resp);
+    if (route == NULL) return send_response(conn, &ctx->resp, req, srv, ctx);
+    ctx->route = route;
+    if (((route->flags & ROUTE_INLINE) && srv->cfg.inline_writes) || req->method == HTTP_GET ||
+        req->method == HTTP_HEAD) {
+        req->defer = defer_request;
+        req->complete = complete_request;
+        route->handler(srv->cfg.app, req, &ctx->resp);
+        /* Deferred: the connection is suspended and may already have been completed and
+         * resumed by another thread; on_request is called again to send the answer. */
+        if (ctx->deferred) return MHD_YES;
+        finish_response(route, req, &ctx->resp);
+        return send_response(conn, &ctx->resp, req, srv, ctx);
+    }
+    ctx->state = REQ_RUNNING;
+    MHD_suspend_connection(conn);
+    if (work_pool_submit(srv->workers, run_on_worker, ctx) == SMS_OK) return MHD_YES;
+    MHD_resume_connection(conn);
+    ctx->state = REQ_READING;
+    LOG_WARN("http: every worker busy, refusing a request (503)");
+    http_reply_spring_error(&ctx->resp, 503, url);
     return send_response(conn, &ctx->resp, req, srv, ctx);
 }
 

@@ -22,6 +22,8 @@ typedef struct {
     unsigned connection_timeout_s;
     const http_route *routes;    /* borrowed, must outlive the server */
     size_t n_routes;
+    int inline_writes;           /* run ROUTE_INLINE routes on the event threads (their
+                                    handlers can defer instead of blocking) */
     void *app;                   /* passed to handlers and hooks */
     /* Runs before routing; returns 1 when it answered (e.g. API-key or maintenance
      * filters), 0 to continue. May be NULL. */

@@ -252,9 +252,52 @@ static void log_unauthorized(const char *what, const char *who, const uint8_t ch
     LOG_INFO("unauthorized %s for %s (expected challenge %s)", what, who, hex);
 }
 
-/* Store a new record (or replace a web2 value) once authorization passed. */
+/* Completion of a write: what is owed once the store has answered. */
+typedef struct {
+    secrets_service *svc;
+    secret_kind kind;
+    int update;
+    secrets_done_fn done; /* NULL for a synchronous write */
+    void *done_ctx;
+    char *owner; /* copies, for the cache and the log line */
+    char *name;
+} write_completion;
+
+static const char *kind_label(secret_kind kind)
+{
+    switch (kind) {
+    case SECRET_WEB2: return "web2 secret";
+    case SECRET_WEB3: return "web3 secret";
+    case SECRET_APP: return "app developer secret";
+    case SECRET_REQUESTER: return "requester secret";
+    }
+    return "secret";
+}
+
+static void complete_write(write_completion *w, sms_status st)
+{
+    if (st == SMS_OK) {
+        secret_id id = {.kind = w->kind, .owner = w->owner, .name = w->name};
+        if (!w->update && w->svc->metrics != NULL) metrics_secret_added(w->svc->metrics, metric_of(w->kind));
+        remember_exists(w->svc, &id);
+        LOG_INFO("%s %s [owner:%s, name:%s]", kind_label(w->kind), w->update ? "updated" : "added", w->owner, w->name);
+    }
+}
+
+/* The store's writer thread calls this once an asynchronous write is durable or failed. */
+static void on_async_written(void *arg, sms_status st)
+{
+    write_completion *w = arg;
+    complete_write(w, st);
+    w->done(w->done_ctx, st);
+    free(w);
+}
+
+/* Store a new record (or replace a web2 value) once authorization passed. With done set
+ * and a store that writes asynchronously, returns SMS_EPENDING and done(done_ctx, status)
+ * follows from the store's writer thread; otherwise the final status. */
 static sms_status store_value(secrets_service *svc, const secret_id *id, const uint8_t *value, size_t value_len,
-                              int update)
+                              int update, secrets_done_fn done, void *done_ctx)
 {
     uint8_t *rec = NULL;
     size_t rec_len = 0;
@@ -262,6 +305,8 @@ static sms_status store_value(secrets_service *svc, const secret_id *id, const u
     size_t old_len = 0;
     uint8_t *old_pt = NULL;
     size_t old_pt_len = 0;
+    write_completion sync_w = {.svc = svc, .kind = id->kind, .update = update,
+                               .owner = (char *)id->owner, .name = (char *)id->name};
     sms_status st;
 
     if (update) {
@@ -281,10 +326,30 @@ static sms_status store_value(secrets_service *svc, const secret_id *id, const u
     }
     st = seal_secret(svc, id, value, value_len, &rec, &rec_len);
     if (st != SMS_OK) goto out;
+    if (done != NULL && store_has_async_writes(svc->store)) {
+        size_t owner_len = strlen(id->owner) + 1, name_len = strlen(id->name) + 1;
+        write_completion *w = malloc(sizeof *w + owner_len + name_len);
+        if (w == NULL) {
+            st = SMS_ENOMEM;
+            goto out;
+        }
+        *w = sync_w;
+        w->done = done;
+        w->done_ctx = done_ctx;
+        w->owner = (char *)(w + 1);
+        w->name = w->owner + owner_len;
+        memcpy(w->owner, id->owner, owner_len);
+        memcpy(w->name, id->name, name_len);
+        st = store_secret_write_async(svc->store, id, rec, rec_len, update, on_async_written, w);
+        if (st == SMS_OK) {
+            st = SMS_EPENDING;
+            goto out;
+        }
+        free(w);
+        if (st != SMS_ERR) goto out; /* SMS_ERR: no asynchronous path after all */
+    }
     st = update ? store_secret_update(svc->store, id, rec, rec_len) : store_secret_insert(svc->store, id, rec, rec_len);
-    if (st != SMS_OK) goto out;
-    if (!update && svc->metrics != NULL) metrics_secret_added(svc->metrics, metric_of(id->kind));
-    remember_exists(svc, id);
+    complete_write(&sync_w, st);
 out:
     free(rec);
     free(old);
@@ -304,8 +369,9 @@ static size_t utf16_units(const char *s)
     return n;
 }
 
-sms_status secrets_set_web2(secrets_service *svc, const char *owner, const char *name, const uint8_t *value,
-                            size_t value_len, const char *authorization, int update)
+static sms_status set_web2(secrets_service *svc, const char *owner, const char *name, const uint8_t *value,
+                           size_t value_len, const char *authorization, int update, secrets_done_fn done,
+                           void *done_ctx)
 {
     uint8_t addr[ETH_ADDRESS_LEN];
     uint8_t challenge[32];
@@ -330,12 +396,23 @@ sms_status secrets_set_web2(secrets_service *svc, const char *owner, const char 
         st = update ? SMS_ENOTFOUND : SMS_EEXISTS;
         goto out;
     }
-    st = store_value(svc, &nid.id, value, value_len, update);
-    if (st == SMS_OK) LOG_INFO("web2 secret %s [owner:%s, name:%s]", update ? "updated" : "added", nid.id.owner,
-                               nid.id.name);
+    st = store_value(svc, &nid.id, value, value_len, update, done, done_ctx);
 out:
     normalised_clear(&nid);
     return st;
+}
+
+sms_status secrets_set_web2(secrets_service *svc, const char *owner, const char *name, const uint8_t *value,
+                            size_t value_len, const char *authorization, int update)
+{
+    return set_web2(svc, owner, name, value, value_len, authorization, update, NULL, NULL);
+}
+
+sms_status secrets_set_web2_async(secrets_service *svc, const char *owner, const char *name, const uint8_t *value,
+                                  size_t value_len, const char *authorization, int update, secrets_done_fn done,
+                                  void *done_ctx)
+{
+    return set_web2(svc, owner, name, value, value_len, authorization, update, done, done_ctx);
 }
 
 sms_status secrets_set_web3(secrets_service *svc, const char *address, const uint8_t *value, size_t value_len,
@@ -355,8 +432,7 @@ sms_status secrets_set_web3(secrets_service *svc, const char *address, const uin
     if (value_len > SECRET_MAX_VALUE_BYTES) return SMS_ETOOBIG;
     st = normalise(SECRET_WEB3, address, "", &nid);
     if (st != SMS_OK) return st;
-    st = store_value(svc, &nid.id, value, value_len, 0);
-    if (st == SMS_OK) LOG_INFO("web3 secret added [address:%s]", nid.id.owner);
+    st = store_value(svc, &nid.id, value, value_len, 0, NULL, NULL);
     normalised_clear(&nid);
     return st;
 }
@@ -381,8 +457,7 @@ sms_status secrets_set_app(secrets_service *svc, const char *app, const uint8_t 
         st = SMS_ETOOBIG;
         goto out;
     }
-    st = store_value(svc, &nid.id, value, value_len, 0);
-    if (st == SMS_OK) LOG_INFO("app developer secret added [app:%s]", nid.id.owner);
+    st = store_value(svc, &nid.id, value, value_len, 0, NULL, NULL);
 out:
     normalised_clear(&nid);
     return st;
@@ -399,8 +474,8 @@ int secrets_requester_key_valid(const char *key)
     return n >= 1;
 }
 
-sms_status secrets_set_requester(secrets_service *svc, const char *requester, const char *key,
-                                 const uint8_t *value, size_t value_len, const char *authorization)
+static sms_status set_requester(secrets_service *svc, const char *requester, const char *key, const uint8_t *value,
+                                size_t value_len, const char *authorization, secrets_done_fn done, void *done_ctx)
 {
     uint8_t addr[ETH_ADDRESS_LEN];
     uint8_t challenge[32];
@@ -426,11 +501,23 @@ sms_status secrets_set_requester(secrets_service *svc, const char *requester, co
         st = SMS_ETOOBIG;
         goto out;
     }
-    st = store_value(svc, &nid.id, value, value_len, 0);
-    if (st == SMS_OK) LOG_INFO("requester secret added [requester:%s, key:%s]", nid.id.owner, key);
+    st = store_value(svc, &nid.id, value, value_len, 0, done, done_ctx);
 out:
     normalised_clear(&nid);
     return st;
+}
+
+sms_status secrets_set_requester(secrets_service *svc, const char *requester, const char *key,
+                                 const uint8_t *value, size_t value_len, const char *authorization)
+{
+    return set_requester(svc, requester, key, value, value_len, authorization, NULL, NULL);
+}
+
+sms_status secrets_set_requester_async(secrets_service *svc, const char *requester, const char *key,
+                                       const uint8_t *value, size_t value_len, const char *authorization,
+                                       secrets_done_fn done, void *done_ctx)
+{
+    return set_requester(svc, requester, key, value, value_len, authorization, done, done_ctx);
 }
 
 sms_status secrets_exists(secrets_service *svc, secret_kind kind, const char *owner, const char *name, int *exists)

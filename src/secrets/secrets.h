@@ -43,6 +43,18 @@ sms_status secrets_set_app(secrets_service *svc, const char *app, const uint8_t 
 sms_status secrets_set_requester(secrets_service *svc, const char *requester, const char *key,
                                  const uint8_t *value, size_t value_len, const char *authorization);
 
+/* Asynchronous variants for the event threads: the checks and the encryption run in the
+ * call; the durable write, when the store can do it asynchronously, completes later and
+ * done(done_ctx, status) is called from the store's writer thread (quick work only).
+ * Return SMS_EPENDING in that case, otherwise the final status (done is then not called). */
+typedef void (*secrets_done_fn)(void *done_ctx, sms_status status);
+sms_status secrets_set_web2_async(secrets_service *svc, const char *owner, const char *name, const uint8_t *value,
+                                  size_t value_len, const char *authorization, int update, secrets_done_fn done,
+                                  void *done_ctx);
+sms_status secrets_set_requester_async(secrets_service *svc, const char *requester, const char *key,
+                                       const uint8_t *value, size_t value_len, const char *authorization,
+                                       secrets_done_fn done, void *done_ctx);
+
 /* Existence (HEAD). owner/name raw as received; for SECRET_WEB3 name is ignored, for
  * SECRET_APP it is the index "1". *exists = 0/1. */
 sms_status secrets_exists(secrets_service *svc, secret_kind kind, const char *owner, const char *name, int *exists);

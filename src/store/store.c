@@ -211,6 +211,22 @@ sms_status store_secret_update(sms_store *st, const secret_id *id, const uint8_t
     return st->ops->secret_update(st->impl, id, sealed, len);
 }
 
+sms_status store_secret_write_async(sms_store *st, const secret_id *id, const uint8_t *sealed, size_t len,
+                                    int update, store_write_done done, void *ctx)
+{
+    sms_status rc;
+
+    if (!st || !done)
+        return SMS_EINVAL;
+    if (!st->ops->secret_write_async)
+        return SMS_ERR;
+    if ((rc = check_id(id)) != SMS_OK || (rc = check_sealed(sealed, len)) != SMS_OK)
+        return rc;
+    return st->ops->secret_write_async(st->impl, id, sealed, len, update, done, ctx);
+}
+
+int store_has_async_writes(const sms_store *st) { return st != NULL && st->ops->secret_write_async != NULL; }
+
 sms_status store_secret_get(sms_store *st, const secret_id *id, uint8_t **sealed, size_t *len)
 {
     sms_status rc;

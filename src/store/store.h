@@ -44,6 +44,19 @@ void store_close(sms_store *st);
 sms_status store_secret_insert(sms_store *st, const secret_id *id, const uint8_t *sealed, size_t len);
 /* Replace the sealed value of an existing record; SMS_ENOTFOUND when absent. */
 sms_status store_secret_update(sms_store *st, const secret_id *id, const uint8_t *sealed, size_t len);
+/* Asynchronous insert (update = 0) or update (update = 1): the same write, but the call
+ * returns as soon as it is queued and done(ctx, status) runs later on the store's writer
+ * thread, once the write is durable or failed (statuses as the synchronous functions).
+ * The store copies id and sealed. done must be quick and must not call the store.
+ * Returns SMS_OK when queued (done will then be called exactly once); otherwise done is
+ * never called: SMS_ERR when this backend has no asynchronous path (use the synchronous
+ * functions), a validation status (SMS_EINVAL...), or SMS_ENOMEM. */
+typedef void (*store_write_done)(void *ctx, sms_status status);
+sms_status store_secret_write_async(sms_store *st, const secret_id *id, const uint8_t *sealed, size_t len,
+                                    int update, store_write_done done, void *ctx);
+/* 1 when store_secret_write_async is available on this store. */
+int store_has_async_writes(const sms_store *st);
+
 /* Read; *sealed is malloc'ed (caller frees). SMS_ENOTFOUND when absent. */
 sms_status store_secret_get(sms_store *st, const secret_id *id, uint8_t **sealed, size_t *len);
 /* *exists = 1 or 0. */

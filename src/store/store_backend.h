@@ -55,6 +55,10 @@ typedef struct store_backend_ops {
      * transaction back. Records coming out of `next` have already been validated by
      * store.c like put_record's. `next` must not be called after the function returned. */
     sms_status (*put_all)(void *impl, int replace, store_record_source next, void *ctx);
+
+    /* OPTIONAL (may be NULL): store_secret_write_async, inputs already validated. */
+    sms_status (*secret_write_async)(void *impl, const secret_id *id, const uint8_t *sealed, size_t len, int update,
+                                     store_write_done done, void *ctx);
 } store_backend_ops;
 
 /* The handle every store.h function receives. Owned by store.c: created by

@@ -306,6 +306,7 @@ static const store_backend_ops sq_ops = {
     .close = sq_close,
     .secret_insert = sq_secret_insert,
     .secret_update = sq_secret_update,
+    .secret_write_async = sq_secret_write_async,
     .secret_get = sq_secret_get,
     .secret_exists = sq_secret_exists,
     .count = sq_count,

@@ -121,6 +121,8 @@ void sq_writer_stop(sq_store *s);
 
 sms_status sq_secret_insert(void *impl, const secret_id *id, const uint8_t *sealed, size_t len);
 sms_status sq_secret_update(void *impl, const secret_id *id, const uint8_t *sealed, size_t len);
+sms_status sq_secret_write_async(void *impl, const secret_id *id, const uint8_t *sealed, size_t len, int update,
+                                 store_write_done done, void *ctx);
 sms_status sq_challenge_get_or_create(void *impl, const challenge_rec *candidate, challenge_rec *out, int *created);
 sms_status sq_challenge_delete_expired(void *impl, int64_t now_ms, int64_t *deleted);
 sms_status sq_challenge_fill_missing_deadlines(void *impl, int64_t deadline_ms, int batch, int64_t *updated);

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <time.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -56,6 +57,8 @@ struct sq_write_op {
     int res_created;
     int64_t res_n;
     sem_t done;           /* posted by the writer once status and results are set */
+    store_write_done async_done; /* asynchronous op: called instead of posting done, then freed */
+    void *async_ctx;
     sq_write_op *next;
 };
 
@@ -346,7 +349,12 @@ static void *writer_main(void *arg)
          * semaphore is posted: read next first. */
         while (batch) {
             sq_write_op *next = batch->next;
-            sem_post(&batch->done);
+            if (batch->async_done != NULL) {
+                batch->async_done(batch->async_ctx, batch->status);
+                free(batch); /* with its copied inputs, allocated in one block */
+            } else {
+                sem_post(&batch->done);
+            }
             batch = next;
         }
         pthread_mutex_lock(&s->q_mu);
@@ -402,7 +410,60 @@ static sms_status submit(sq_store *s, sq_write_op *op)
     return op->status;
 }
 
+/* Queues a heap op without waiting; the writer completes it. */
+static sms_status submit_async(sq_store *s, sq_write_op *op)
+{
+    pthread_mutex_lock(&s->q_mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->q_mu);
+        return SMS_ESTORE;
+    }
+    op->next = NULL;
+    if (s->q_tail)
+        s->q_tail->next = op;
+    else
+        s->q_head = op;
+    s->q_tail = op;
+    s->q_len++;
+    if (s->writer_idle)
+        pthread_cond_signal(&s->q_cv);
+    pthread_mutex_unlock(&s->q_mu);
+    return SMS_OK;
+}
+
 /* ---- backend entry points ---- */
+
+sms_status sq_secret_write_async(void *impl, const secret_id *id, const uint8_t *sealed, size_t len, int update,
+                                 store_write_done done, void *ctx)
+{
+    /* One block: the op, its identity and the copies of the strings and the value. */
+    size_t owner_len = strlen(id->owner) + 1, name_len = strlen(id->name) + 1;
+    struct async_block {
+        sq_write_op op;
+        secret_id id;
+    } *b = malloc(sizeof *b + owner_len + name_len + len);
+    if (!b)
+        return SMS_ENOMEM;
+    char *owner = (char *)(b + 1);
+    char *name = owner + owner_len;
+    uint8_t *data = (uint8_t *)(name + name_len);
+    memcpy(owner, id->owner, owner_len);
+    memcpy(name, id->name, name_len);
+    memcpy(data, sealed, len);
+    memset(&b->op, 0, sizeof b->op);
+    b->id = (secret_id){.kind = id->kind, .owner = owner, .name = name};
+    b->op.type = update ? OP_SECRET_UPDATE : OP_SECRET_INSERT;
+    b->op.id = &b->id;
+    b->op.data = data;
+    b->op.len = len;
+    b->op.async_done = done;
+    b->op.async_ctx = ctx;
+    sms_status rc = submit_async(impl, &b->op);
+    if (rc != SMS_OK)
+        free(b);
+    return rc;
+}
+
 
 sms_status sq_secret_insert(void *impl, const secret_id *id, const uint8_t *sealed, size_t len)
 {
