@@ -329,6 +329,99 @@ static void test_web2_lifecycle(void **state)
     assert_int_equal(metric(x, "web2", "addedSinceStartCount"), 2);
 }
 
+/* The asynchronous path of the event threads: defer, write queued, completion fills the
+ * response from the store's writer thread. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int deferred;
+    int completed;
+} fake_transport;
+
+static fake_transport g_transport = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+static int fake_defer(http_request *req)
+{
+    (void)req;
+    pthread_mutex_lock(&g_transport.mu);
+    g_transport.deferred++;
+    pthread_mutex_unlock(&g_transport.mu);
+    return 0;
+}
+
+static void fake_complete(http_request *req)
+{
+    (void)req;
+    pthread_mutex_lock(&g_transport.mu);
+    g_transport.completed++;
+    pthread_cond_broadcast(&g_transport.cv);
+    pthread_mutex_unlock(&g_transport.mu);
+}
+
+static unsigned deferred_status(api_fx *x, http_method m, const char *owner, const char *name, const char *auth,
+                                const char *body, int *was_deferred)
+{
+    fake_request f;
+    http_response r;
+    web2_req(&f, m, owner, name, auth, body);
+    f.req.defer = fake_defer;
+    f.req.complete = fake_complete;
+    pthread_mutex_lock(&g_transport.mu);
+    int before_deferred = g_transport.deferred, before_completed = g_transport.completed;
+    pthread_mutex_unlock(&g_transport.mu);
+    http_response_init(&r);
+    if (m == HTTP_POST)
+        api_web2_post(&x->app, &f.req, &r);
+    else
+        api_web2_put(&x->app, &f.req, &r);
+    pthread_mutex_lock(&g_transport.mu);
+    *was_deferred = g_transport.deferred > before_deferred;
+    if (*was_deferred)
+        while (g_transport.completed == before_completed) pthread_cond_wait(&g_transport.cv, &g_transport.mu);
+    assert_int_equal(g_transport.completed - before_completed, *was_deferred ? 1 : 0);
+    pthread_mutex_unlock(&g_transport.mu);
+    unsigned status = r.status;
+    http_response_clear(&r);
+    return status;
+}
+
+static void test_web2_deferred_writes(void **state)
+{
+    api_fx *x = *state;
+    int deferred = 0;
+    assert_true(store_has_async_writes(x->store));
+    /* Success: deferred, completed once by the writer, 204, durable and counted. */
+    assert_int_equal(deferred_status(x, HTTP_POST, TS_OWNER_ADDR, "my-api-key", V1_AUTH, "Hello, SMS!", &deferred),
+                     204);
+    assert_true(deferred);
+    assert_int_equal(web2_status(x, HTTP_HEAD, TS_OWNER_ADDR, "my-api-key", NULL, NULL), 204);
+    assert_int_equal(metric(x, "web2", "addedSinceStartCount"), 1);
+    /* Duplicate: the conflict comes back through the completion. */
+    assert_int_equal(deferred_status(x, HTTP_POST, TS_OWNER_ADDR, "my-api-key", V1_AUTH, "Hello, SMS!", &deferred),
+                     409);
+    /* A refusal before any write still completes the deferred request exactly once. */
+    assert_int_equal(deferred_status(x, HTTP_POST, TS_OWNER_ADDR, "my-api-key", "0x1234", "Hello, SMS!", &deferred),
+                     401);
+    /* Binding failures answer at once, without deferring. */
+    assert_int_equal(deferred_status(x, HTTP_POST, TS_OWNER_ADDR, "my-api-key", NULL, "Hello, SMS!", &deferred), 400);
+    assert_false(deferred);
+    /* PUT: unchanged value answers without a write; a new value goes through the writer. */
+    assert_int_equal(deferred_status(x, HTTP_PUT, TS_OWNER_ADDR, "my-api-key", V1_AUTH, "Hello, SMS!", &deferred),
+                     204);
+    char sig[133];
+    ts_sign_named(TS_OWNER_KEY, TS_OWNER_ADDR, "my-api-key", "newer", 5, sig);
+    assert_int_equal(deferred_status(x, HTTP_PUT, TS_OWNER_ADDR, "my-api-key", sig, "newer", &deferred), 204);
+    uint8_t *v = NULL;
+    size_t n = 0;
+    assert_int_equal(secrets_get(x->secrets, SECRET_WEB2, TS_OWNER_ADDR, "my-api-key", &v, &n), SMS_OK);
+    assert_int_equal(n, 5);
+    assert_memory_equal(v, "newer", 5);
+    secure_free(v, n + 1);
+    ts_sign_named(TS_OWNER_KEY, TS_OWNER_ADDR, "absent", "x", 1, sig);
+    assert_int_equal(deferred_status(x, HTTP_PUT, TS_OWNER_ADDR, "absent", sig, "x", &deferred), 404);
+    assert_int_equal(metric(x, "web2", "addedSinceStartCount"), 1); /* updates are not additions */
+}
+
 static void test_web2_auth_failures_are_empty_401(void **state)
 {
     api_fx *x = *state;
@@ -1092,6 +1185,7 @@ int main(void)
         T(test_web2_binding_failures),
         T(test_web2_malformed_owner_is_400),
         T(test_web2_lifecycle),
+        T(test_web2_deferred_writes),
         T(test_web2_auth_failures_are_empty_401),
         T(test_web2_size_and_name_limits),
         T(test_web2_head_unstorable_identity_is_404),

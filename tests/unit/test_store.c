@@ -1287,6 +1287,110 @@ static int make_tmpdir(void)
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
+/* ---- asynchronous writes ---- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    sms_status last;
+    sms_status by_index[64];
+} async_waiter;
+
+static void async_done(void *ctx, sms_status st)
+{
+    async_waiter *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->last = st;
+    if (w->calls < 64) w->by_index[w->calls] = st;
+    w->calls++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void async_wait_calls(async_waiter *w, int n)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->calls < n) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void test_async_writes(void **state)
+{
+    fixture *fx = *state;
+    if (!store_has_async_writes(fx->st)) {
+        /* Backends without the asynchronous path refuse it without calling back. */
+        secret_id id = {SECRET_WEB2, "0xabc", "x"};
+        uint8_t v[4] = {1, 2, 3, 4};
+        assert_int_equal(store_secret_write_async(fx->st, &id, v, sizeof v, 0, async_done, NULL), SMS_ERR);
+        return;
+    }
+    async_waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, SMS_ERR, {0}};
+    char owner[80], name[32];
+    uint8_t v1[40], v2[50];
+    make_owner(owner, sizeof owner, "async", 1);
+    make_value(v1, sizeof v1, 7);
+    make_value(v2, sizeof v2, 8);
+    secret_id id = {SECRET_WEB2, owner, "async-name"};
+
+    /* The inputs are copied: scribbling over them after the call changes nothing. */
+    char owner_copy[80];
+    snprintf(owner_copy, sizeof owner_copy, "%s", owner);
+    secret_id id_copy = {SECRET_WEB2, owner_copy, "async-name"};
+    uint8_t scratch[40];
+    memcpy(scratch, v1, sizeof v1);
+    assert_int_equal(store_secret_write_async(fx->st, &id_copy, scratch, sizeof scratch, 0, async_done, &w), SMS_OK);
+    memset(scratch, 0, sizeof scratch);
+    memset(owner_copy, 'z', sizeof owner_copy - 1);
+    async_wait_calls(&w, 1);
+    assert_int_equal(w.last, SMS_OK);
+    assert_secret(fx->st, &id, v1, sizeof v1); /* durable and readable once called back */
+
+    /* Duplicate insert, update of a missing row, update of an existing one. */
+    assert_int_equal(store_secret_write_async(fx->st, &id, v2, sizeof v2, 0, async_done, &w), SMS_OK);
+    async_wait_calls(&w, 2);
+    assert_int_equal(w.last, SMS_EEXISTS);
+    secret_id missing = {SECRET_WEB2, owner, "async-missing"};
+    assert_int_equal(store_secret_write_async(fx->st, &missing, v2, sizeof v2, 1, async_done, &w), SMS_OK);
+    async_wait_calls(&w, 3);
+    assert_int_equal(w.last, SMS_ENOTFOUND);
+    assert_absent(fx->st, &missing);
+    assert_int_equal(store_secret_write_async(fx->st, &id, v2, sizeof v2, 1, async_done, &w), SMS_OK);
+    async_wait_calls(&w, 4);
+    assert_int_equal(w.last, SMS_OK);
+    assert_secret(fx->st, &id, v2, sizeof v2);
+
+    /* Validation failures are synchronous and never call back. */
+    secret_id bad = {SECRET_WEB2, "", "x"};
+    assert_int_equal(store_secret_write_async(fx->st, &bad, v1, sizeof v1, 0, async_done, &w), SMS_EINVAL);
+    assert_int_equal(store_secret_write_async(fx->st, &id, v1, sizeof v1, 0, NULL, &w), SMS_EINVAL);
+
+    /* Many at once: one call back each, all durable. */
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "async-%d", i);
+        secret_id one = {SECRET_WEB2, owner, name};
+        assert_int_equal(store_secret_write_async(fx->st, &one, v1, sizeof v1, 0, async_done, &w), SMS_OK);
+    }
+    async_wait_calls(&w, 44);
+    assert_int_equal(w.calls, 44);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "async-%d", i);
+        secret_id one = {SECRET_WEB2, owner, name};
+        assert_present(fx->st, &one);
+    }
+    /* Closing the store completes whatever is still queued. */
+    snprintf(name, sizeof name, "async-last");
+    secret_id last = {SECRET_WEB2, owner, name};
+    assert_int_equal(store_secret_write_async(fx->st, &last, v1, sizeof v1, 0, async_done, &w), SMS_OK);
+    store_close(fx->st);
+    fx->st = NULL;
+    assert_int_equal(w.calls, 45);
+    assert_int_equal(w.last, SMS_OK);
+    char err[256];
+    assert_int_equal(store_open(fx->url, &fx->st, err, sizeof err), SMS_OK);
+    assert_present(fx->st, &last);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
@@ -1307,6 +1411,7 @@ int main(void)
         T(test_reopen_persistence),
         T(test_concurrent_inserts),
         T(test_concurrent_readers_and_writers),
+        T(test_async_writes),
         T(test_sqlite_schema_version),
         T(test_sqlite_newer_schema_refused),
         T(test_sqlite_migrates_empty_and_refuses_foreign),
