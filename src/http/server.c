@@ -198,6 +198,51 @@ static void run_on_worker(void *arg)
     MHD_resume_connection(ctx->conn);
 }
 
+/* Per-connection state (MHD socket context). */
+typedef struct {
+    int nul_in_request; /* a %00 was decoded in the request being parsed */
+} connection_state;
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(connection_state));
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Percent-decoding of the path and the query values, as MHD does, but a decoded NUL is
+ * remembered: C strings would silently cut the value there ("name%00.key" read as "name"),
+ * so such a request is refused instead (400). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    for (const char *p = strchr(s, '%'); p != NULL; p = strchr(p + 1, '%')) {
+        if (p[1] == '0' && p[2] == '0') {
+            const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+            if (info != NULL && info->socket_context != NULL)
+                ((connection_state *)info->socket_context)->nul_in_request = 1;
+            break;
+        }
+    }
+    return MHD_http_unescape(s);
+}
+
+static int take_nul_flag(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info == NULL || info->socket_context == NULL) return 0;
+    connection_state *cs = info->socket_context;
+    int seen = cs->nul_in_request;
+    cs->nul_in_request = 0;
+    return seen;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -212,6 +257,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ctx->started_us = now_us();
         *con_cls = ctx;
         atomic_fetch_add(&srv->in_flight, 1);
+        if (take_nul_flag(conn)) {
+            http_response r;
+            http_response_init(&r);
+            http_reply_spring_error(&r, 400, url);
+            http_add_header(&r, "Connection", "close");
+            return send_response(conn, &r, NULL, srv, ctx);
+        }
         /* Refuse an announced oversized body before reading any of it. */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL) {
@@ -370,7 +422,8 @@ sms_status http_server_start(const http_server_config *cfg, http_server **out, c
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_THREAD_STACK_SIZE,
         (size_t)(512 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         snprintf(errbuf, errcap, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_address,
                  cfg->port);

@@ -524,6 +524,7 @@ describe('iexec-sms operations end to end (admin, migration, PostgreSQL, crash s
       t = Date.now();
       const keyDir = path.join(root, 'pg-key');
       fs.mkdirSync(keyDir);
+      fs.mkdirSync(path.join(root, 'pg-backup', 'work'), { recursive: true });
       // Gramine: the lightest TEE configuration (the SPS is never called by /tee/challenges).
       const [p] = pipelinesFor('gramine');
       env = {
@@ -537,6 +538,8 @@ describe('iexec-sms operations end to end (admin, migration, PostgreSQL, crash s
         IEXEC_GRAMINE_SPS_WEB_PASSWORD: crypto.randomBytes(12).toString('hex'),
         IEXEC_SECRET_PROVISIONER_ENCLAVE_HOSTNAME: 'provisioner.e2e.test',
         IEXEC_SECRET_PROVISIONER_ENCLAVE_PORT: '18765',
+        IEXEC_SMS_ADMIN_API_KEY: ADMIN_KEY,
+        IEXEC_SMS_ADMIN_STORAGE_LOCATION: path.join(root, 'pg-backup'),
       };
       for (const [st, s] of [['PRE', p.pre], ['POST', p.post]]) {
         env[`TEE_WORKER_PIPELINES_0_${st}COMPUTE_IMAGE`] = s.image;
@@ -624,6 +627,25 @@ describe('iexec-sms operations end to end (admin, migration, PostgreSQL, crash s
         assert.equal(r.text, deal.addresses[t.taskid], 'the same challenge after the restart');
       }
       assert.equal((await putWeb2(B.url, pushed[0], value())).status, 409);
+    });
+
+    it('backup and restore on PostgreSQL: one transaction, seen by the other daemon', async () => {
+      const admin = adminClient(A.url, ADMIN_KEY);
+      assert.equal((await admin.backup()).status, 201);
+      const later = ['pg-after-backup-0', 'pg-after-backup-1'];
+      for (const n of later) assert.equal((await putWeb2(A.url, n, value())).status, 204);
+      const r = await admin.restore(storageId(path.join(root, 'pg-backup', 'work')), 'backup.sql');
+      assert.equal(r.status, 200, show(r));
+      assert.deepEqual(await missing(A.url, later, 404), [], 'later secrets gone on the daemon that restored');
+      // B never answered for these names (it caches positive answers only): it reads the database.
+      assert.deepEqual(await missing(B.url, later, 404), [], 'and on the other daemon');
+      assert.deepEqual(await missing(B.url, pushed), [], 'the backup content on the other daemon');
+      for (const t of deal.tasks) {
+        const c = await send(B.url, await challengeRequest(t.taskid));
+        assert.equal(c.text, deal.addresses[t.taskid], 'challenges restored too');
+      }
+      assert.equal((await putWeb2(B.url, later[0], value())).status, 204, 'writable again through B');
+      assert.equal(await head(A.url, web2Path(requester, later[0])), 204);
     });
   });
 

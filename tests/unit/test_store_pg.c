@@ -1257,6 +1257,12 @@ static void init_run_tag(void)
         snprintf(g_run + 2 * i, 3, "%02x", r[i]);
 }
 
+static void test_requires_postgresql(void **state)
+{
+    (void)state;
+    skip();
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
@@ -1279,10 +1285,14 @@ int main(void)
     const char *url = getenv("SMS_TEST_STORE_URL");
 
     g_base = is_pg_url(url) ? url : NULL;
-    if (!g_base)
+    if (!g_base) {
         fprintf(stderr, "test_store_pg: SMS_TEST_STORE_URL is not a postgresql:// URL: skipping "
                         "(scripts/pg-test.sh run -- %s)\n",
                 "build/test_store_pg");
+        /* Skip before any fixture allocates. */
+        const struct CMUnitTest skipped[] = {cmocka_unit_test(test_requires_postgresql)};
+        return cmocka_run_group_tests(skipped, NULL, NULL);
+    }
     init_run_tag();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 // Helpers of ops.test.mjs: the admin API (sms-api.md 7), file-tree snapshots for the
 // "nothing touched" checks, the daemon's command-line tools, the private PostgreSQL server of
 // scripts/pg-test.sh, and SQLite's own integrity check.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -99,7 +99,13 @@ const PG_SCRIPT = path.join(REPO, 'scripts', 'pg-test.sh');
  */
 export async function startPostgres(stateDir) {
   const env = { ...process.env, PG_TEST_DIR: stateDir };
-  const stop = async () => { await run('bash', [PG_SCRIPT, 'stop'], { env, timeout: 60_000 }); };
+  // Also when the test process ends without reaching its after() hooks.
+  const onExit = () => { try { execFileSync('bash', [PG_SCRIPT, 'stop'], { env, timeout: 60_000, stdio: 'ignore' }); } catch { /* best effort */ } };
+  process.once('exit', onExit);
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    await run('bash', [PG_SCRIPT, 'stop'], { env, timeout: 60_000 });
+  };
   try {
     const { stdout } = await run('bash', [PG_SCRIPT, 'start'], { env, timeout: 120_000 });
     const url = stdout.trim().split('\n').pop();
