@@ -12,34 +12,10 @@
 /* Content that cannot be bound: the caller falls back. Distinct from SMS_ENOMEM. */
 #define UNBINDABLE SMS_EINVAL
 
-static sms_status scalar_text(const json_t *v, char **out)
-{
-    char num[64];
-    const char *text = NULL;
-    *out = NULL;
-    switch (json_typeof(v)) {
-    case JSON_NULL: return SMS_OK;
-    case JSON_STRING: text = json_string_value(v); break;
-    case JSON_TRUE: text = "true"; break;
-    case JSON_FALSE: text = "false"; break;
-    case JSON_INTEGER:
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        text = num;
-        break;
-    case JSON_REAL:
-        snprintf(num, sizeof num, "%.17g", json_real_value(v));
-        text = num;
-        break;
-    default: return UNBINDABLE;
-    }
-    *out = strdup(text);
-    return *out == NULL ? SMS_ENOMEM : SMS_OK;
-}
-
 static sms_status set_text(const json_t *v, char **field)
 {
     char *t = NULL;
-    sms_status st = scalar_text(v, &t);
+    sms_status st = tee_json_scalar_text(v, &t);
     if (st != SMS_OK) return st;
     free(*field);
     *field = t;
@@ -105,7 +81,7 @@ static sms_status parse_input_files(const json_t *v, deal_params *p)
     if (p->input_files == NULL) return SMS_ENOMEM;
     json_array_foreach(v, i, e) {
         char *t = NULL;
-        sms_status st = scalar_text(e, &t);
+        sms_status st = tee_json_scalar_text(e, &t);
         if (st != SMS_OK) return st;
         if (t == NULL) return UNBINDABLE; /* a null URL would only crash generation later */
         p->input_files[p->n_input_files++] = t;
@@ -126,7 +102,7 @@ static sms_status parse_secrets(json_t *v, deal_params *p)
     if (p->secrets == NULL) return SMS_ENOMEM;
     json_object_foreach(v, k, e) {
         char *name = NULL;
-        sms_status st = scalar_text(e, &name);
+        sms_status st = tee_json_scalar_text(e, &name);
         if (st != SMS_OK) return st;
         if (name == NULL && (name = strdup("")) == NULL) return SMS_ENOMEM;
         char *index = strdup(k);

@@ -13,33 +13,6 @@
 #include "tee/task_description.h"
 #include "tee/tee_text.h"
 
-/* A JSON scalar as the text Jackson would bind to a String field; NULL (*out) for null.
- * Objects and arrays cannot be bound: SMS_EINVAL. */
-static sms_status scalar_text(const json_t *v, char **out)
-{
-    char num[64];
-    const char *text = NULL;
-    *out = NULL;
-    switch (json_typeof(v)) {
-    case JSON_NULL: return SMS_OK;
-    case JSON_STRING: text = json_string_value(v); break;
-    case JSON_TRUE: text = "true"; break;
-    case JSON_FALSE: text = "false"; break;
-    case JSON_INTEGER:
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        text = num;
-        break;
-    case JSON_REAL:
-        /* Jackson keeps the literal; the shortest round-trip form is the closest we have. */
-        snprintf(num, sizeof num, "%.17g", json_real_value(v));
-        text = num;
-        break;
-    default: return SMS_EINVAL;
-    }
-    *out = strdup(text);
-    return *out == NULL ? SMS_ENOMEM : SMS_OK;
-}
-
 static int ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 /* heapSize: integer, real (truncated), numeric string (trimmed; "" = 0) or null (0). */
@@ -98,7 +71,7 @@ static sms_status parse_framework(const json_t *v, tee_framework *out)
 static sms_status replace_text(const json_t *v, char **field)
 {
     char *t = NULL;
-    sms_status st = scalar_text(v, &t);
+    sms_status st = tee_json_scalar_text(v, &t);
     if (st != SMS_OK) return st;
     free(*field);
     *field = t;

@@ -1,6 +1,7 @@
 #include "tee/tee_text.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,4 +192,28 @@ sms_status tee_json_dump_wipe(json_t *root, char **out, size_t *len)
     }
     wipe_strings(root);
     return st;
+}
+
+sms_status tee_json_scalar_text(const json_t *v, char **out)
+{
+    char num[64];
+    const char *text = NULL;
+    *out = NULL;
+    switch (json_typeof(v)) {
+    case JSON_NULL: return SMS_OK;
+    case JSON_STRING: text = json_string_value(v); break;
+    case JSON_TRUE: text = "true"; break;
+    case JSON_FALSE: text = "false"; break;
+    case JSON_INTEGER:
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        text = num;
+        break;
+    case JSON_REAL:
+        snprintf(num, sizeof num, "%.17g", json_real_value(v));
+        text = num;
+        break;
+    default: return SMS_EINVAL;
+    }
+    *out = strdup(text);
+    return *out == NULL ? SMS_ENOMEM : SMS_OK;
 }

@@ -39,6 +39,12 @@ void tee_sbuf_wipe(tee_sbuf *b);
  * document becomes a 1-byte ""). b is empty afterwards. SMS_OK or SMS_ENOMEM. */
 sms_status tee_sbuf_take(tee_sbuf *b, char **out, size_t *len);
 
+/* A JSON scalar as the text Jackson would bind to a String field: strings as they are,
+ * booleans "true"/"false", numbers in decimal (reals in their shortest round-trip form;
+ * Jackson keeps the literal, the closest we have); *out NULL for null. *out is malloc'ed.
+ * SMS_OK, SMS_EINVAL for an object or an array (cannot be bound), SMS_ENOMEM. */
+sms_status tee_json_scalar_text(const json_t *v, char **out);
+
 /* JSON object {key: value} of an env map, in the map's order. *out is a new reference.
  * SMS_OK, SMS_ENOMEM, SMS_ERR (a value jansson refuses, e.g. invalid UTF-8). */
 sms_status tee_json_env_object(const env_map *m, json_t **out);

@@ -30,6 +30,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static fuzz_app app;
 static unsigned writes_ok;
 static int verbose; /* FUZZ_VERBOSE=1: one line per request (for reviewing seeds) */
+/* FUZZ_TOLERATE_KNOWN=1: do not stop on the findings already reported (listed in
+ * known_finding), so that a campaign can look past them until they are fixed. */
+static int tolerate_known;
 
 static void cleanup(void) { fuzz_app_destroy(&app); }
 
@@ -41,6 +44,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     atexit(cleanup);
     const char *v = getenv("FUZZ_VERBOSE");
     verbose = v != NULL && v[0] == '1';
+    v = getenv("FUZZ_TOLERATE_KNOWN");
+    tolerate_known = v != NULL && v[0] == '1';
     return 0;
 }
 
@@ -163,6 +168,15 @@ static void finish_response(const http_route *route, const http_request *req, ht
     }
 }
 
+/* Reported, not yet fixed:
+ *  - GET /actuator with a Host header that is not UTF-8 (or cut inside a character by the
+ *    300-byte link buffer) answers 500 without body: json_pack refuses the link
+ *    (src/api/api_ops.c api_actuator). */
+static int known_finding(const http_route *route, const http_response *r)
+{
+    return tolerate_known && route != NULL && r->status == 500 && strcmp(route->pattern, "/actuator") == 0;
+}
+
 static int starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -203,7 +217,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(doc);
     if (atomic_load(&app.app.guarded_in_flight) != 0 || atomic_load(&app.app.online) != 1) abort();
     int admin = starts_with(path, "/admin");
-    if (r.status == 500 && !admin && !(route != NULL && strcmp(route->pattern, "/tee/sessions") == 0)) abort();
+    if (r.status == 500 && !admin && !(route != NULL && strcmp(route->pattern, "/tee/sessions") == 0) &&
+        !known_finding(route, &r))
+        abort();
     if (admin) {
         if (!fuzz_app_decoys_intact(&app)) abort();
         /* Nothing to back up from, copy or restore: the storage location is empty. */
