@@ -11,7 +11,10 @@
  *
  * Output: a human summary on stderr and one machine-readable line on stdout:
  *   RESULT writes_per_s=<f> ok=<n> non204=<n> neterr=<n> seconds=<f> p50_ms=<f> p99_ms=<f>
- *   HEAD_TARGET /secrets/web2?ownerAddress=...&secretName=...   (first secret written) */
+ *   HEAD_TARGET /secrets/web2?ownerAddress=...&secretName=...   (first secret written)
+ * With -g GATE, "READY" is printed on stdout once the requests are signed, and the load starts
+ * only when the file GATE exists: several load generators (e.g. one per daemon) then start
+ * together, none of them signing while another one is already measuring. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -24,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +47,7 @@
 #define RESP_BUF 16384       /* responses of this API are a few hundred bytes at most */
 #define STATUS_CODES 600
 #define SIGN_THREADS_MAX 64
+#define GATE_WAIT_S 300      /* give up when the gate file never appears */
 
 typedef struct {
     uint8_t seckey[32];
@@ -58,6 +63,7 @@ typedef struct {
     long total;
     int value_len;
     char run_id[32];
+    const char *gate;             /* start file (-g), or NULL to start at once */
     bench_key keys[KEYS_MAX];
     int nkeys;
     /* pre-built requests: request i is at reqs + i * REQ_SLOT, req_len[i] bytes */
@@ -135,7 +141,7 @@ static sms_status keys_parse_list(loadgen *lg, const char *list)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sms-loadgen -p PORT [-h HOST] [-c CONNECTIONS] [-n REQUESTS] [-k NKEYS | -K HEXKEY,...]\n"
-               "                   [-r RUN_ID] [-v VALUE_BYTES]\n"
+               "                   [-r RUN_ID] [-v VALUE_BYTES] [-g GATE_FILE]\n"
                "  -h HOST        server address (default 127.0.0.1)\n"
                "  -p PORT        server port (required)\n"
                "  -c N           concurrent keep-alive connections, one thread each (default 16)\n"
@@ -143,7 +149,8 @@ static void usage(FILE *f)
                "  -k N           sign with N deterministic bench keys (default 4, at most %d)\n"
                "  -K HEX,...     sign with these 32-byte private keys instead\n"
                "  -r ID          run id used in secret names (default: from time and pid)\n"
-               "  -v N           secret value bytes, 1..%d (default 32)\n",
+               "  -v N           secret value bytes, 1..%d (default 32)\n"
+               "  -g PATH        once signed, print READY and wait until PATH exists to start\n",
             KEYS_MAX, VALUE_MAX);
 }
 
@@ -159,8 +166,9 @@ static sms_status parse_args(loadgen *lg, int argc, char **argv)
     lg->total = 20000;
     lg->value_len = 32;
     lg->nkeys = 4;
+    lg->gate = NULL;
     snprintf(lg->run_id, sizeof lg->run_id, "%lx%x", (unsigned long)time(NULL), (unsigned)getpid());
-    while ((opt = getopt(argc, argv, "h:p:c:n:k:K:r:v:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:c:n:k:K:r:v:g:")) != -1) {
         switch (opt) {
         case 'h': lg->host = optarg; break;
         case 'p': lg->port = optarg; break;
@@ -180,6 +188,7 @@ static sms_status parse_args(loadgen *lg, int argc, char **argv)
             lg->nkeys = (int)v;
             break;
         case 'K': key_list = optarg; break;
+        case 'g': lg->gate = optarg; break;
         case 'r':
             /* Names go into the query string unencoded: keep to [A-Za-z0-9-]. */
             if (strlen(optarg) == 0 || strlen(optarg) >= sizeof lg->run_id ||
@@ -506,6 +515,24 @@ static sms_status percentiles(loadgen *lg, long answered, double *p50_ms, double
     return SMS_OK;
 }
 
+/* Announce READY, then poll (every millisecond) until the gate file exists. */
+static sms_status wait_gate(const char *gate)
+{
+    struct stat st;
+    const struct timespec tick = {0, 1000000};
+    double deadline = now_s() + GATE_WAIT_S;
+
+    printf("READY\n");
+    if (fflush(stdout) != 0)
+        return SMS_EIO;
+    while (stat(gate, &st) != 0) {
+        if (now_s() > deadline)
+            return SMS_ETIMEOUT;
+        nanosleep(&tick, NULL);
+    }
+    return SMS_OK;
+}
+
 static sms_status run(loadgen *lg)
 {
     conn *conns = NULL;
@@ -606,6 +633,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     fprintf(stderr, "sms-loadgen: signed %ld requests in %.2f s (not timed)\n", lg.total, now_s() - t0);
+    if (lg.gate != NULL && wait_gate(lg.gate) != SMS_OK) {
+        fprintf(stderr, "sms-loadgen: gate %s did not open within %d s\n", lg.gate, GATE_WAIT_S);
+        goto cleanup;
+    }
     if (run(&lg) == SMS_OK)
         exit_code = 0;
 

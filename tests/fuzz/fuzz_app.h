@@ -3,7 +3,7 @@
  * directory, and a transport-free http_request whose header and query look-ups read small
  * tables (the way tests/unit/helpers/fake_http.c does, without cmocka).
  *
- * Header-only (static functions) because every fuzz_*.c is linked alone with smscore.
+ * Header-only (static inline functions) because every fuzz_*.c is linked alone with smscore.
  *
  * The wiring: a random 32-byte AEAD key; metrics over the real route labels; a chain client
  * pointing at http://127.0.0.1:1, so that every chain read is refused at once; a Gramine TEE
@@ -61,7 +61,7 @@ typedef struct {
     size_t n_routes;
 } fuzz_app;
 
-static int fuzz_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+static inline int fuzz_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
     (void)flag;
@@ -69,7 +69,7 @@ static int fuzz_rm_entry(const char *path, const struct stat *sb, int flag, stru
     return remove(path);
 }
 
-static int fuzz_write_file(const char *path, const char *text)
+static inline int fuzz_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL) return -1;
@@ -78,7 +78,7 @@ static int fuzz_write_file(const char *path, const char *text)
 }
 
 /* Services only (the directory and its files are kept): used to rebuild a fresh store. */
-static void fuzz_app_stop(fuzz_app *x)
+static inline void fuzz_app_stop(fuzz_app *x)
 {
     tee_service_free(x->tee);
     admin_service_free(x->admin);
@@ -97,7 +97,7 @@ static void fuzz_app_stop(fuzz_app *x)
 }
 
 /* (Re)build the services on an empty database. Returns 0 or -1. */
-static int fuzz_app_start(fuzz_app *x)
+static inline int fuzz_app_start(fuzz_app *x)
 {
     char db[700], url[800], err[256];
     uint8_t raw[32];
@@ -139,7 +139,7 @@ static int fuzz_app_start(fuzz_app *x)
 }
 
 /* Configuration zeroed except what the handlers read. Returns 0 or -1. */
-static int fuzz_app_init(fuzz_app *x)
+static inline int fuzz_app_init(fuzz_app *x)
 {
     char sub[600];
     memset(x, 0, sizeof *x);
@@ -192,7 +192,7 @@ static int fuzz_app_init(fuzz_app *x)
 }
 
 /* Everything, directory included (atexit). */
-static void fuzz_app_destroy(fuzz_app *x)
+static inline void fuzz_app_destroy(fuzz_app *x)
 {
     fuzz_app_stop(x);
     if (x->dir[0] != '\0') nftw(x->dir, fuzz_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -201,7 +201,7 @@ static void fuzz_app_destroy(fuzz_app *x)
 }
 
 /* 1 while both decoy files still exist with their content's size. */
-static int fuzz_app_decoys_intact(const fuzz_app *x)
+static inline int fuzz_app_decoys_intact(const fuzz_app *x)
 {
     struct stat a, b;
     return stat(x->decoy, &a) == 0 && stat(x->decoy_key, &b) == 0 && a.st_size == 6 && b.st_size == 6;
@@ -238,7 +238,7 @@ static const char *fuzz_lookup_query(const http_request *req, const char *name)
     return NULL;
 }
 
-static void fuzz_request_init(fuzz_request *f, http_method method, const char *path)
+static inline void fuzz_request_init(fuzz_request *f, http_method method, const char *path)
 {
     memset(f, 0, sizeof *f);
     f->req.method = method;
@@ -249,7 +249,7 @@ static void fuzz_request_init(fuzz_request *f, http_method method, const char *p
     f->req.transport = f;
 }
 
-static void fuzz_request_header(fuzz_request *f, const char *name, const char *value)
+static inline void fuzz_request_header(fuzz_request *f, const char *name, const char *value)
 {
     if (f->n_hdr >= FUZZ_MAX_FIELDS) return;
     f->hdr_name[f->n_hdr] = name;
@@ -257,7 +257,7 @@ static void fuzz_request_header(fuzz_request *f, const char *name, const char *v
     f->n_hdr++;
 }
 
-static void fuzz_request_query(fuzz_request *f, const char *name, const char *value)
+static inline void fuzz_request_query(fuzz_request *f, const char *name, const char *value)
 {
     if (f->n_q >= FUZZ_MAX_FIELDS) return;
     f->q_name[f->n_q] = name;
@@ -266,7 +266,7 @@ static void fuzz_request_query(fuzz_request *f, const char *name, const char *va
 }
 
 /* Body as the server passes it: NULL when empty. */
-static void fuzz_request_body(fuzz_request *f, const uint8_t *body, size_t len)
+static inline void fuzz_request_body(fuzz_request *f, const uint8_t *body, size_t len)
 {
     f->req.body = len > 0 ? body : NULL;
     f->req.body_len = len;
@@ -276,7 +276,7 @@ static void fuzz_request_body(fuzz_request *f, const uint8_t *body, size_t len)
 
 /* The Spring error document, when the body is one: its status and reason agree with the
  * answer. Returns 1 when the document is consistent (or another kind of document). */
-static int fuzz_spring_doc_consistent(const json_t *doc, unsigned status)
+static inline int fuzz_spring_doc_consistent(const json_t *doc, unsigned status)
 {
     if (!json_is_object(doc) || json_object_get(doc, "timestamp") == NULL) return 1;
     const json_t *st = json_object_get(doc, "status");
