@@ -147,10 +147,15 @@ trap 'exit 130' INT TERM
 
 # A TCP port nobody listens on (checked, then used at once; races are unlikely on a
 # bench machine and would show as a start failure).
+# Below the kernel's ephemeral range (ip_local_port_range, 32768 up by default): a port taken
+# from that range may be handed by the kernel to an outgoing connection (e.g. a daemon's to
+# PostgreSQL) between the check and the bind.
 free_port() {
-    local port
+    local port lo
+    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+    ((lo > 21000)) || lo=32768
     for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % (lo - 20000)))
         if ! ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
             echo "$port"
             return 0

@@ -51,7 +51,7 @@ fuzz() {
     local work; work=$(mktemp -d)
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
     echo "-- $name (${secs} s)"
-    if ! "$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+    if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
          -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
       tail -40 "$work.log"; echo "$name found a failure; artifacts in $work"; return 1
     fi

@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 
 #include "api/api.h"
+#include "core/utf8.h"
 
 /* Spring's disk-space indicator default threshold. */
 #define HEALTH_MIN_FREE_BYTES (10ull * 1024 * 1024)
@@ -28,18 +29,24 @@ void api_actuator(void *app, http_request *req, http_response *resp)
 {
     (void)app;
     const char *host = req->header(req, "Host");
-    char base[300];
-    char health[340];
-    char health_path[360];
-    char self[330];
+    char base[300], self[330], health[340], health_path[360];
     snprintf(base, sizeof base, "http://%s/actuator", host != NULL ? host : "localhost");
     snprintf(self, sizeof self, "%s", base);
     snprintf(health, sizeof health, "%s/health", base);
     snprintf(health_path, sizeof health_path, "%s/health/{*path}", base);
-    http_reply_json(resp, 200,
-                    json_pack("{s:{s:{s:s,s:b},s:{s:s,s:b},s:{s:s,s:b}}}", "_links", "self", "href", self,
-                              "templated", 0, "health", "href", health, "templated", 0, "health-path", "href",
-                              health_path, "templated", 1));
+    /* Client text, possibly cut mid-character by the buffers: valid UTF-8 for the JSON. */
+    char *s = utf8_sanitize(self, strlen(self));
+    char *h = utf8_sanitize(health, strlen(health));
+    char *hp = utf8_sanitize(health_path, strlen(health_path));
+    json_t *doc = s == NULL || h == NULL || hp == NULL
+                      ? NULL
+                      : json_pack("{s:{s:{s:s,s:b},s:{s:s,s:b},s:{s:s,s:b}}}", "_links", "self", "href", s,
+                                  "templated", 0, "health", "href", h, "templated", 0, "health-path", "href", hp,
+                                  "templated", 1);
+    free(s);
+    free(h);
+    free(hp);
+    http_reply_json(resp, 200, doc);
 }
 
 void api_version(void *app, http_request *req, http_response *resp)

@@ -117,11 +117,13 @@ cleanup:
 
 static sms_status mul_add_ms(int64_t acc, uint64_t n, int64_t unit_ms, int64_t *out)
 {
-    int64_t part;
+    int64_t part, sum;
+    /* *out is written only on success (callers rely on it being untouched otherwise). */
     if (n > (uint64_t)INT64_MAX || __builtin_mul_overflow((int64_t)n, unit_ms, &part) ||
-        __builtin_add_overflow(acc, part, out) || *out > MAX_DURATION_MS) {
+        __builtin_add_overflow(acc, part, &sum) || sum > MAX_DURATION_MS) {
         return SMS_EINVAL;
     }
+    *out = sum;
     return SMS_OK;
 }
 

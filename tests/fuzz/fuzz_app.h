@@ -11,10 +11,16 @@
  * service whose storage location is an empty directory without a "work" subdirectory, so
  * that no admin operation can ever legitimately succeed or write. Two decoy files next to
  * the storage location (not inside it) must survive every admin request: anything else is
- * an escape from the storage location. */
+ * an escape from the storage location.
+ *
+ * Storage ids are hex-encoded absolute paths, and the mkdtemp path differs on every run; so
+ * that inputs can name the storage location, it is also held open as descriptor
+ * FUZZ_STORAGE_FD: "/proc/self/fd/200" (hex 2f70726f632f73656c662f66642f323030) resolves
+ * to it. */
 #ifndef SMS_FUZZ_APP_H
 #define SMS_FUZZ_APP_H
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +46,7 @@
 #define FUZZ_HUB "0x3eca1b216a7df1c7689aeb259ffb83adfb894e7f"
 #define FUZZ_MAX_BODY 65536
 #define FUZZ_MAX_FIELDS 8
+#define FUZZ_STORAGE_FD 200
 
 typedef struct {
     char dir[512];        /* mkdtemp root: db/, backup/, decoy, decoy.key */
@@ -153,6 +160,9 @@ static inline int fuzz_app_init(fuzz_app *x)
     if (mkdir(sub, 0700) != 0) return -1;
     snprintf(x->backup_dir, sizeof x->backup_dir, "%s/backup", x->dir);
     if (mkdir(x->backup_dir, 0700) != 0) return -1;
+    int fd = open(x->backup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, FUZZ_STORAGE_FD) != FUZZ_STORAGE_FD) return -1;
+    close(fd);
     snprintf(x->key_path, sizeof x->key_path, "%s/db/aes.key", x->dir);
     snprintf(x->decoy, sizeof x->decoy, "%s/decoy", x->dir);
     snprintf(x->decoy_key, sizeof x->decoy_key, "%s/decoy.key", x->dir);
@@ -195,6 +205,7 @@ static inline int fuzz_app_init(fuzz_app *x)
 static inline void fuzz_app_destroy(fuzz_app *x)
 {
     fuzz_app_stop(x);
+    close(FUZZ_STORAGE_FD);
     if (x->dir[0] != '\0') nftw(x->dir, fuzz_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     x->dir[0] = '\0';
     ethsig_cleanup();

@@ -13,7 +13,11 @@
  * bodies that parse (Spring error documents agreeing with the status), no 500 outside the
  * admin and session endpoints, the maintenance gate balanced after the metrics hook, the
  * instance online, and the admin service never touching a file outside its storage
- * location (decoys next to it), nor succeeding on its empty storage location. */
+ * location (decoys next to it), nor succeeding on its empty storage location. The fixture
+ * is fuzz_app.h (storage ids may name the storage location as "/proc/self/fd/200").
+ *
+ * Environment: FUZZ_VERBOSE=1 prints one line per request (to review seeds);
+ * FUZZ_TOLERATE_KNOWN=1 lets a campaign go past the reported findings (known_finding). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static fuzz_app app;
 static unsigned writes_ok;
-static int verbose; /* FUZZ_VERBOSE=1: one line per request (for reviewing seeds) */
-/* FUZZ_TOLERATE_KNOWN=1: do not stop on the findings already reported (listed in
- * known_finding), so that a campaign can look past them until they are fixed. */
+static int verbose;
 static int tolerate_known;
 
 static void cleanup(void) { fuzz_app_destroy(&app); }
@@ -196,6 +198,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *headers = next_field(buf, size, &pos);
     const uint8_t *body = pos < size ? (const uint8_t *)buf + pos : NULL;
     size_t body_len = pos < size ? size - pos : 0;
+    if (body_len > FUZZ_MAX_BODY) { /* the server answers 413 before the api sees it */
+        free(buf);
+        return 0;
+    }
 
     fuzz_request_init(&f, http_method_parse(method), path);
     parse_query(&f, query);

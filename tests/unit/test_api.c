@@ -1081,6 +1081,22 @@ static void test_actuator_without_host(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"http://localhost/actuator\""));
     http_response_clear(&r);
+    /* A Host that is not UTF-8, or long enough to be cut mid-character: still a valid
+     * document (U+FFFD in place of the bad bytes), never an empty 500. */
+    char long_host[300];
+    memset(long_host, 'a', 292);
+    memcpy(long_host + 292, "\xc3\xa9", 3);
+    const char *hosts[] = {"\xe2", "bad\xff\xfehost", long_host};
+    for (size_t i = 0; i < 3; i++) {
+        fake_request_init(&f, HTTP_GET, "/actuator");
+        fake_request_header(&f, "Host", hosts[i]);
+        call(x, &f, &r);
+        assert_int_equal(r.status, 200);
+        json_t *doc = json_loads(r.body, 0, NULL);
+        assert_non_null(doc);
+        json_decref(doc);
+        http_response_clear(&r);
+    }
     /* A data directory that cannot be examined does not fail health. */
     snprintf(x->app.data_dir, sizeof x->app.data_dir, "/nonexistent/sms-data-dir");
     fake_request_init(&f, HTTP_GET, "/actuator/health");
