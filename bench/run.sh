@@ -399,9 +399,10 @@ result_field() {
     sed -n "s/^RESULT .*\b$2=\([0-9.]*\).*/\1/p" "$1"
 }
 
-# pg_round ROUND: the write load on PostgreSQL, one daemon then two (clients split, started
-# together through a gate file); appends to P1, P1C, P1S, P2, P2S, PR, P2R.
-P1=() P1C=() P1S=() P2=() P2S=() PR=() P2R=() PG_ERRORS=""
+# pg_round ROUND SQLITE_WRITES_PER_S: the write load on PostgreSQL, one daemon then two
+# (clients split, started together through a gate file); appends to P1, P1C, P1S, P2, P2S,
+# P2C, P2SV, PR, P2R.
+P1=() P1C=() P1S=() P2=() P2S=() P2C=() P2SV=() PR=() P2R=() PG_ERRORS=""
 pg_round() {
     local round=$1 c0 c1 s rc w1 w2 wa wb oka okb sa sb pa pb half lat1 ok1 sqlite_w=$2
     # One daemon, all the clients.
@@ -435,12 +436,16 @@ pg_round() {
     # Both sign first (on every core): the load starts once both are ready.
     for _ in $(seq 1 600); do
         grep -q '^READY' "$TMP/pg2a.out" 2>/dev/null && grep -q '^READY' "$TMP/pg2b.out" 2>/dev/null && break
-        kill -0 "$pa" 2>/dev/null && kill -0 "$pb" 2>/dev/null || break
+        if ! kill -0 "$pa" 2>/dev/null || ! kill -0 "$pb" 2>/dev/null; then break; fi
         sleep 0.1
     done
+    c0=$(cpu_ticks "$PG_A_PID" "$PG_B_PID")
+    pg_cpu_mark
     touch "$TMP/gate"
     wait "$pa"
     wait "$pb"
+    s=$(pg_cpu_since)
+    c1=$(cpu_ticks "$PG_A_PID" "$PG_B_PID")
     forget_pid "$pa"
     forget_pid "$pb"
     wa=$(result_field "$TMP/pg2a.out" writes_per_s)
@@ -458,11 +463,14 @@ pg_round() {
     w2=$(awk -v a="${oka:-0}" -v b="${okb:-0}" -v x="${sa:-0}" -v y="${sb:-0}" \
         'BEGIN { t = (x > y) ? x : y; if (t > 0 && a + b > 0) printf "%.1f", (a + b) / t }')
     P2+=("$w2")
+    P2C+=("$(cpu_us_per_op $((c1 - c0)) $((${oka:-0} + ${okb:-0})))")
+    P2SV+=("$(cpu_us_per_op "$s" $((${oka:-0} + ${okb:-0})))")
     P2S+=("$(awk -v a="$wa" -v b="$wb" 'BEGIN { if (a != "" && b != "") printf "%.1f", a + b }')")
     PR+=("$(ratio "$w1" "$sqlite_w")")
     P2R+=("$(ratio "$w2" "$w1")")
     echo "  round $round, PostgreSQL: one daemon ${w1:-n/a} writes/s ($lat1; CPU/write: daemon ${P1C[-1]} us," \
-        "server ${P1S[-1]} us), two daemons ${w2:-n/a} writes/s (${wa:-n/a} + ${wb:-n/a}, $half + $((CLIENTS - half)) clients)," \
+        "server ${P1S[-1]} us), two daemons ${w2:-n/a} writes/s (${wa:-n/a} + ${wb:-n/a}, $half + $((CLIENTS - half)) clients;" \
+        "CPU/write: daemons ${P2C[-1]} us, server ${P2SV[-1]} us)," \
         "PostgreSQL/SQLite ${PR[-1]}, two/one ${P2R[-1]}"
 }
 
@@ -598,6 +606,8 @@ PG2_PER_S=$(median "${P2[@]}")
 PG2_SUM_PER_S=$(median "${P2S[@]}")
 PG1_CPU=$(median "${P1C[@]}")
 PG1_SERVER_CPU=$(median "${P1S[@]}")
+PG2_CPU=$(median "${P2C[@]}")
+PG2_SERVER_CPU=$(median "${P2SV[@]}")
 PG_RATIO=$(median "${PR[@]}")
 PG2_RATIO=$(median "${P2R[@]}")
 [[ -n $PG_RATIO ]] || PG_RATIO=n/a
@@ -620,10 +630,11 @@ printf '%-52s %14s\n' "RSS idle (after start and warm-up)" "$(mib "$RSS_IDLE")"
 printf '%-52s %14s\n' "RSS peak under write load" "$(mib "$RSS_PEAK")"
 printf '%-52s %14s\n' "RSS after write load / after HEAD load" "$(mib "$RSS_AFTER") / $(mib "$RSS_AFTER_HEAD")"
 if ((PG_OK)); then
-    printf '%-52s %14s\n' "POST on PostgreSQL, one daemon, $CLIENTS clients (writes/s)" "${PG1_PER_S:-n/a}"
-    printf '%-52s %14s\n' "POST on PostgreSQL, two daemons, $((CLIENTS / 2)) + $((CLIENTS - CLIENTS / 2)) clients (writes/s)" "${PG2_PER_S:-n/a}"
+    printf '%-52s %14s\n' "POST PostgreSQL, one daemon, $CLIENTS clients (writes/s)" "${PG1_PER_S:-n/a}"
+    printf '%-52s %14s\n' "POST PostgreSQL, two daemons, $((CLIENTS / 2))+$((CLIENTS - CLIENTS / 2)) clients (writes/s)" "${PG2_PER_S:-n/a}"
     printf '%-52s %14s\n' "  (sum of the two clients' own rates)" "${PG2_SUM_PER_S:-n/a}"
-    printf '%-52s %14s\n' "CPU per write on PostgreSQL, daemon / server (us)" "${PG1_CPU:-n/a} / ${PG1_SERVER_CPU:-n/a}"
+    printf '%-52s %14s\n' "CPU/write PostgreSQL, 1 daemon: daemon/server (us)" "${PG1_CPU:-n/a} / ${PG1_SERVER_CPU:-n/a}"
+    printf '%-52s %14s\n' "CPU/write PostgreSQL, 2 daemons: daemons/server (us)" "${PG2_CPU:-n/a} / ${PG2_SERVER_CPU:-n/a}"
     [[ -z $PG_ERRORS ]] || printf '  PostgreSQL write errors:%s\n' "$PG_ERRORS"
 else
     printf '%-52s %14s\n' "POST on PostgreSQL" "n/a"
@@ -637,6 +648,7 @@ if [[ -n $S_RESULT ]]; then
     printf '%-52s %14s\n' "CPU per session, SPS + proxy / workers (us)" "$(sfield standins_cpu_us) / $(sfield client_cpu_us)"
     printf '%-52s %14s\n' "JSON-RPC requests/session: hot, 1st of task, of deal" \
         "$(sfield rpc_per_session) / $(sfield rpc_first_task) / $(sfield rpc_first_deal)"
+    printf '%-52s %14s\n' "JSON-RPC requests/challenge: 1st of deal, others" "$(sfield rpc_challenge_first) / $(sfield rpc_challenge)"
     printf '%-52s %14s\n' "node eth_call round trip p50 / p99 (ms)" "$(sfield ethcall_p50_ms) / $(sfield ethcall_p99_ms)"
     printf '%-52s %14s\n' "floor: 1 round trip/session, $(sfield workers) workers (sessions/s)" "$(sfield floor_per_s)"
     [[ $(sfield failures) == 0 ]] || printf '  failed sessions: %s\n' "$(sfield failures)"

@@ -369,12 +369,20 @@ async function main() {
   t = Date.now();
   const agent1 = new http.Agent({ keepAlive: true, maxSockets: 1 });
   cleanups.push(() => agent1.destroy());
+  // Counted at the proxy: the first challenge (a deal the daemon never saw), then the others.
   const challenges = [];
+  const rpcChallenge = [];
+  await standIns.call('reset');
   for (const task of deal.tasks) {
     const r = await post(agent1, sms.url, await challengeRequest(task.taskid));
     if (r.status !== 200 || !/^0x[0-9a-f]{40}$/.test(r.text)) throw new Error(`challenge of task ${task.idx}: ${r.status} ${r.text}`);
     challenges.push(r.text);
+    if (task.idx === 0) {
+      rpcChallenge.push((await standIns.call('summary')).requests);
+      await standIns.call('reset');
+    }
   }
+  rpcChallenge.push((await standIns.call('summary')).requests / (TASKS - 1));
   const challengesMs = Date.now() - t;
 
   // Worker wallets (random: no secret of their own) and every request signed before any clock.
@@ -404,6 +412,8 @@ async function main() {
   }
   const firstOfDeal = firstCounts[0];
   const firstOfTask = firstCounts.slice(1);
+  log(`sessions: JSON-RPC requests, challenge of the first task of the deal: ${rpcChallenge[0]};` +
+    ` challenge of a task of a known deal: ${fmt(rpcChallenge[1])} on average`);
   log(`sessions: JSON-RPC requests, first session of the deal: ${firstOfDeal} (${JSON.stringify(firstMethods.deal)});` +
     ` first session of tasks 1..${FIRST_TASKS - 1}: ${firstOfTask.join(' ')} (${JSON.stringify(firstMethods.task)})`);
 
@@ -464,7 +474,7 @@ async function main() {
   const floor = { p50: pct(direct, 0.5), p99: pct(direct, 0.99), n: direct.length, proxyP50: pct(viaProxy, 0.5) };
   log(`  floor: eth_call viewTaskABILegacy x ${direct.length}: p50 ${fmt(floor.p50, 3)} ms, p99 ${fmt(floor.p99, 3)} ms` +
     ` (through the proxy: p50 ${fmt(floor.proxyP50, 3)} ms)`);
-  return { rounds, seq, firstOfDeal, firstOfTask, floor, failures: rounds.reduce((n, r) => n + Object.values(r.bad).reduce((a, b) => a + b, 0), 0) };
+  return { rounds, seq, rpcChallenge, firstOfDeal, firstOfTask, floor, failures: rounds.reduce((n, r) => n + Object.values(r.bad).reduce((a, b) => a + b, 0), 0) };
 }
 
 function report(res) {
@@ -492,6 +502,7 @@ function report(res) {
   row('JSON-RPC requests per session, hot', fmt(m.rpc));
   row('JSON-RPC requests, first session of a task', fmt(firstTask, 0));
   row('JSON-RPC requests, first session of the deal', String(res.firstOfDeal));
+  row('JSON-RPC requests, challenge: first of deal / others', `${res.rpcChallenge[0]} / ${fmt(res.rpcChallenge[1])}`);
   row('node eth_call round trip p50 / p99 (ms)', `${fmt(floor.p50, 3)} / ${fmt(floor.p99, 3)}`);
   row('  the same through the counting proxy, p50 (ms)', fmt(floor.proxyP50, 3));
   row(`floor: 1 round trip/session, ${WORKERS} workers (sessions/s)`, fmt(floorPerS, 0));
@@ -500,7 +511,8 @@ function report(res) {
   log('');
   log(`RESULT sessions_per_s=${fmt(m.perS, 1)} p50_ms=${fmt(m.p50)} p99_ms=${fmt(m.p99)} seq_p50_ms=${fmt(seqP50)}` +
     ` seq_p99_ms=${fmt(seqP99)} rpc_per_session=${fmt(m.rpc)} rpc_first_task=${fmt(firstTask, 0)}` +
-    ` rpc_first_deal=${res.firstOfDeal} ethcall_p50_ms=${fmt(floor.p50, 3)} ethcall_p99_ms=${fmt(floor.p99, 3)}` +
+    ` rpc_first_deal=${res.firstOfDeal} rpc_challenge_first=${res.rpcChallenge[0]} rpc_challenge=${fmt(res.rpcChallenge[1])}` +
+    ` ethcall_p50_ms=${fmt(floor.p50, 3)} ethcall_p99_ms=${fmt(floor.p99, 3)}` +
     ` ethcall_proxy_p50_ms=${fmt(floor.proxyP50, 3)} floor_per_s=${fmt(floorPerS, 0)} cpu_us=${fmt(m.cpu, 0)}` +
     ` anvil_cpu_us=${fmt(m.anvil, 0)} standins_cpu_us=${fmt(m.standIns, 0)} client_cpu_us=${fmt(m.client, 0)}` +
     ` rounds=${rounds.length} failures=${failures} workers=${WORKERS}`);

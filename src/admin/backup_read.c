@@ -8,24 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errbuf.h"
 #include "admin/backup.h"
 #include "admin/fileops.h"
 #include "core/b64.h"
 #include "core/hex.h"
 #include "core/secure.h"
 #include "store/store_backend.h"
-
-static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || cap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 /* A line as a JSON object; NULL when it is not one. Duplicate keys are refused. */
 static json_t *parse_object(const uint8_t *p, size_t n)
@@ -227,12 +216,12 @@ sms_status backup_parse(const uint8_t *data, size_t len, reclist *out, char *err
     size_t body_len, line = 0, pos = 0, before;
     sms_status st = SMS_EINVAL;
 
-    set_err(err, errcap, "%s", "");
+    sms_errorf(err, errcap, "%s", "");
     if (data == NULL || out == NULL)
         return SMS_EINVAL;
     before = out->n;
     if (len == 0 || data[len - 1] != '\n') {
-        set_err(err, errcap, "the file is empty or truncated (it must end with the trailer line)");
+        sms_errorf(err, errcap, "the file is empty or truncated (it must end with the trailer line)");
         return SMS_EINVAL;
     }
     /* The trailer is the last line; everything before it is checksummed. */
@@ -240,16 +229,16 @@ sms_status backup_parse(const uint8_t *data, size_t len, reclist *out, char *err
     while (body_len > 0 && data[body_len - 1] != '\n')
         body_len--;
     if (body_len == 0) {
-        set_err(err, errcap, "line 1: no header before the trailer");
+        sms_errorf(err, errcap, "line 1: no header before the trailer");
         return SMS_EINVAL;
     }
     if (parse_trailer(data + body_len, len - 1 - body_len, &records, want) != SMS_OK) {
-        set_err(err, errcap, "last line: not a valid trailer (truncated file?)");
+        sms_errorf(err, errcap, "last line: not a valid trailer (truncated file?)");
         return SMS_EINVAL;
     }
     SHA256(data, body_len, got);
     if (!secure_equal(want, got, sizeof got)) {
-        set_err(err, errcap, "checksum mismatch: the file was altered or truncated");
+        sms_errorf(err, errcap, "checksum mismatch: the file was altered or truncated");
         return SMS_EINVAL;
     }
     while (pos < body_len) {
@@ -260,17 +249,17 @@ sms_status backup_parse(const uint8_t *data, size_t len, reclist *out, char *err
         st = line == 1 ? parse_header(data + pos, n) : parse_record(data + pos, n, out);
         if (st != SMS_OK) {
             if (st == SMS_ENOMEM)
-                set_err(err, errcap, "line %zu: out of memory", line);
+                sms_errorf(err, errcap, "line %zu: out of memory", line);
             else if (line == 1)
-                set_err(err, errcap, "line 1: not an %s version %d header", BACKUP_FORMAT, BACKUP_VERSION);
+                sms_errorf(err, errcap, "line 1: not an %s version %d header", BACKUP_FORMAT, BACKUP_VERSION);
             else
-                set_err(err, errcap, "line %zu: malformed record", line);
+                sms_errorf(err, errcap, "line %zu: malformed record", line);
             goto fail;
         }
         pos += n + 1;
     }
     if ((json_int_t)(out->n - before) != records) {
-        set_err(err, errcap, "the trailer counts %lld records, the file holds %zu", (long long)records,
+        sms_errorf(err, errcap, "the trailer counts %lld records, the file holds %zu", (long long)records,
                 out->n - before);
         st = SMS_EINVAL;
         goto fail;
@@ -289,10 +278,10 @@ sms_status backup_read_file(const char *path, reclist *out, char *err, size_t er
     size_t len = 0;
     sms_status st;
 
-    set_err(err, errcap, "%s", "");
+    sms_errorf(err, errcap, "%s", "");
     st = fileops_read_all(path, BACKUP_MAX_BYTES, &data, &len);
     if (st != SMS_OK) {
-        set_err(err, errcap, "cannot read the backup file (%s)", sms_status_name(st));
+        sms_errorf(err, errcap, "cannot read the backup file (%s)", sms_status_name(st));
         return st;
     }
     st = backup_parse(data, len, out, err, errcap);

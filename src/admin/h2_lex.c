@@ -1,4 +1,5 @@
 /* H2 script tokeniser. */
+#include "core/errbuf.h"
 #include "admin/h2_lex.h"
 
 #include <stdarg.h>
@@ -9,18 +10,6 @@
 #include <strings.h>
 
 #include "core/secure.h"
-
-static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || cap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 void h2_lex_init(h2_lexer *lx, const char *s, size_t len)
 {
@@ -74,7 +63,7 @@ static sms_status skip_blank(h2_lexer *lx, char *err, size_t errcap)
             while (lx->pos < lx->len && !(lx->s[lx->pos] == '*' && at(lx, 1, '/')))
                 step(lx);
             if (lx->pos >= lx->len) {
-                set_err(err, errcap, "line %zu: unterminated comment", line);
+                sms_errorf(err, errcap, "line %zu: unterminated comment", line);
                 return SMS_EINVAL;
             }
             lx->pos += 2;
@@ -92,7 +81,7 @@ static sms_status quoted(h2_lexer *lx, char quote, h2_token *t, const char *what
 
     for (;;) {
         if (lx->pos >= lx->len) {
-            set_err(err, errcap, "line %zu: unterminated %s", t->line, what);
+            sms_errorf(err, errcap, "line %zu: unterminated %s", t->line, what);
             return SMS_EINVAL;
         }
         if (lx->s[lx->pos] == quote) {
@@ -117,7 +106,7 @@ static sms_status dollar_string(h2_lexer *lx, h2_token *t, char *err, size_t err
     while (lx->pos < lx->len && !(lx->s[lx->pos] == '$' && at(lx, 1, '$')))
         step(lx);
     if (lx->pos >= lx->len) {
-        set_err(err, errcap, "line %zu: unterminated $$ string", t->line);
+        sms_errorf(err, errcap, "line %zu: unterminated $$ string", t->line);
         return SMS_EINVAL;
     }
     t->p = lx->s + start;

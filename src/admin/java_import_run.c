@@ -4,23 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errbuf.h"
 #include "admin/fileops.h"
 #include "admin/java_import.h"
 #include "core/log.h"
 #include "core/secure.h"
 #include "crypto/keyfile.h"
-
-static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || cap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static const char *kind_label(secret_kind k)
 {
@@ -54,18 +43,18 @@ static sms_status check_absent(sms_store *dst, const reclist *recs, const size_t
                 st = SMS_OK;
         }
         if (st != SMS_OK) {
-            set_err(err, errcap, "cannot read the destination store (%s): nothing imported", sms_status_name(st));
+            sms_errorf(err, errcap, "cannot read the destination store (%s): nothing imported", sms_status_name(st));
             return st;
         }
         if (!exists)
             continue;
         if (rec->type == STORE_REC_SECRET)
-            set_err(err, errcap,
+            sms_errorf(err, errcap,
                     "line %zu: the destination store already holds the %s secret [owner:%s, name:%s]: nothing "
                     "imported",
                     lines[i], kind_label(rec->secret.kind), rec->secret.owner, rec->secret.name);
         else
-            set_err(err, errcap,
+            sms_errorf(err, errcap,
                     "line %zu: the destination store already holds the challenge of task %s: nothing imported",
                     lines[i], rec->challenge->task_id);
         return SMS_EEXISTS;
@@ -80,11 +69,11 @@ static sms_status read_inputs(const char *dump_path, const char *java_key_path, 
     sms_status st;
 
     if ((st = keyfile_read_raw(java_key_path, key, key_len, why, sizeof why)) != SMS_OK) {
-        set_err(err, errcap, "Java key file: %s: nothing imported", why);
+        sms_errorf(err, errcap, "Java key file: %s: nothing imported", why);
         return st;
     }
     if ((st = fileops_read_all(dump_path, H2_MAX_SCRIPT_BYTES, dump, dump_len)) != SMS_OK)
-        set_err(err, errcap, "cannot read the dump %s (%s): nothing imported", dump_path, sms_status_name(st));
+        sms_errorf(err, errcap, "cannot read the dump %s (%s): nothing imported", dump_path, sms_status_name(st));
     return st;
 }
 
@@ -100,7 +89,7 @@ sms_status java_import_run(const char *dump_path, const char *java_key_path, sms
     char why[256] = "";
     sms_status st;
 
-    set_err(err, errcap, "%s", "");
+    sms_errorf(err, errcap, "%s", "");
     memset(&parsed, 0, sizeof parsed);
     reclist_init(&staged);
     if (dump_path == NULL || java_key_path == NULL || dst == NULL || our_key == NULL)
@@ -108,12 +97,12 @@ sms_status java_import_run(const char *dump_path, const char *java_key_path, sms
     if ((st = read_inputs(dump_path, java_key_path, &key, &key_len, &dump, &dump_len, err, errcap)) != SMS_OK)
         goto cleanup;
     if ((st = h2_dump_parse((const char *)dump, dump_len, &parsed, why, sizeof why)) != SMS_OK) {
-        set_err(err, errcap, "dump refused, nothing imported: %s", why);
+        sms_errorf(err, errcap, "dump refused, nothing imported: %s", why);
         goto cleanup;
     }
     st = java_import_convert(&parsed, key, key_len, our_key, &staged, &lines, &rep, why, sizeof why);
     if (st != SMS_OK) {
-        set_err(err, errcap, "dump refused, nothing imported: %s", why);
+        sms_errorf(err, errcap, "dump refused, nothing imported: %s", why);
         goto cleanup;
     }
     if ((st = check_absent(dst, &staged, lines, err, errcap)) != SMS_OK)
@@ -121,7 +110,7 @@ sms_status java_import_run(const char *dump_path, const char *java_key_path, sms
     reclist_rewind(&staged);
     st = store_insert_all(dst, reclist_source, &staged);
     if (st != SMS_OK) {
-        set_err(err, errcap, "the store refused the import (%s)%s: nothing imported", sms_status_name(st),
+        sms_errorf(err, errcap, "the store refused the import (%s)%s: nothing imported", sms_status_name(st),
                 st == SMS_EEXISTS ? ", a record appeared in the destination meanwhile" : "");
         goto cleanup;
     }

@@ -1,5 +1,6 @@
 /* Staged restore: everything is loaded and verified before the live store is touched;
  * the swap is one store transaction, undone if the key file cannot follow. */
+#include "core/errbuf.h"
 #include "admin/restore.h"
 
 #include <stdarg.h>
@@ -16,18 +17,6 @@
 #define KEY_FILE_MAX 4096
 /* The reference leaves the key file read-only (sms-api.md 9.4). */
 #define LIVE_KEY_MODE 0400
-
-static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || cap == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static const char *kind_label(secret_kind k)
 {
@@ -51,10 +40,10 @@ static sms_status verify_all(const aead_key *key, const reclist *staged, char *e
             continue;
         /* Record i is on line i + 2 (after the header). Identities are not secret. */
         if (rec->type == STORE_REC_SECRET)
-            set_err(err, errcap, "line %zu: %s secret [owner:%s, name:%s] does not open under the backup's key (%s)",
+            sms_errorf(err, errcap, "line %zu: %s secret [owner:%s, name:%s] does not open under the backup's key (%s)",
                     i + 2, kind_label(rec->secret.kind), rec->secret.owner, rec->secret.name, sms_status_name(st));
         else
-            set_err(err, errcap, "line %zu: challenge of task %s does not open under the backup's key (%s)", i + 2,
+            sms_errorf(err, errcap, "line %zu: challenge of task %s does not open under the backup's key (%s)", i + 2,
                     rec->challenge->task_id, sms_status_name(st));
         return st == SMS_ENOMEM ? st : SMS_ECRYPTO;
     }
@@ -68,15 +57,15 @@ static sms_status load_inputs(const char *dump_path, const char *key_path, aead_
     sms_status st;
 
     if ((st = keyfile_load(key_path, key, why, sizeof why)) != SMS_OK) {
-        set_err(err, errcap, "backup key file: %s", why);
+        sms_errorf(err, errcap, "backup key file: %s", why);
         return st;
     }
     if ((st = fileops_read_all(key_path, KEY_FILE_MAX, key_text, key_text_len)) != SMS_OK) {
-        set_err(err, errcap, "cannot read the backup key file (%s)", sms_status_name(st));
+        sms_errorf(err, errcap, "cannot read the backup key file (%s)", sms_status_name(st));
         return st;
     }
     if ((st = backup_read_file(dump_path, staged, why, sizeof why)) != SMS_OK) {
-        set_err(err, errcap, "backup file refused: %s", why);
+        sms_errorf(err, errcap, "backup file refused: %s", why);
         return st;
     }
     return verify_all(*key, staged, err, errcap);
@@ -91,12 +80,12 @@ static sms_status swap(const restore_target *t, fileops_tmp *new_key_file, const
 
     reclist_init(&previous);
     if ((st = store_foreach(t->store, reclist_collect, &previous)) != SMS_OK) {
-        set_err(err, errcap, "cannot snapshot the live store (%s)", sms_status_name(st));
+        sms_errorf(err, errcap, "cannot snapshot the live store (%s)", sms_status_name(st));
         goto cleanup;
     }
     reclist_rewind(staged);
     if ((st = store_replace_all(t->store, reclist_source, staged)) != SMS_OK) {
-        set_err(err, errcap, "the live store was not replaced (%s)%s", sms_status_name(st),
+        sms_errorf(err, errcap, "the live store was not replaced (%s)%s", sms_status_name(st),
                 st == SMS_EEXISTS ? ": the backup holds one identity twice" : "");
         goto cleanup;
     }
@@ -109,7 +98,7 @@ static sms_status swap(const restore_target *t, fileops_tmp *new_key_file, const
                       "(%s): the store now holds the backup's data; copy the backup's .key file to %s",
                       t->live_key_path, sms_status_name(rb), t->live_key_path);
         }
-        set_err(err, errcap, "cannot replace the key file %s (%s); the previous data was %s", t->live_key_path,
+        sms_errorf(err, errcap, "cannot replace the key file %s (%s); the previous data was %s", t->live_key_path,
                 sms_status_name(st), rb == SMS_OK ? "put back" : "NOT put back");
         st = SMS_EIO;
         goto cleanup;
@@ -135,7 +124,7 @@ sms_status restore_run(const restore_target *t, const char *dump_path, const cha
     fileops_tmp key_file = {.fd = -1};
     sms_status st;
 
-    set_err(err, errcap, "%s", "");
+    sms_errorf(err, errcap, "%s", "");
     reclist_init(&staged);
     if (new_key != NULL)
         *new_key = NULL;
@@ -149,13 +138,13 @@ sms_status restore_run(const restore_target *t, const char *dump_path, const cha
     if (st == SMS_OK)
         st = fileops_tmp_write(&key_file, key_text, key_text_len);
     if (st != SMS_OK) {
-        set_err(err, errcap, "cannot prepare the new key file next to %s (%s)", t->live_key_path,
+        sms_errorf(err, errcap, "cannot prepare the new key file next to %s (%s)", t->live_key_path,
                 sms_status_name(st));
         goto cleanup;
     }
     if (t->hooks.pause != NULL && t->hooks.pause(t->hooks.ctx) != 0) {
         st = SMS_EBUSY;
-        set_err(err, errcap, "requests in flight could not be drained before the swap");
+        sms_errorf(err, errcap, "requests in flight could not be drained before the swap");
         goto cleanup;
     }
     st = swap(t, &key_file, key, &staged, err, errcap);
