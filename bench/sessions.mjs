@@ -6,22 +6,24 @@
 //   node bench/sessions.mjs                  (bench/run.sh runs it as a stage)
 //
 // Reuses the e2e harness (tests/e2e: anvil + PoCo 6.1.0, deals signed with ethers, the SPS
-// stand-in, the counting JSON-RPC proxy), so `npm ci` must have run in tests/e2e
-// (tests/e2e/run.sh does it). One Gramine daemon (SPS over plain HTTP: the provisioner with
-// the least work of its own) reaches the node through the counting proxy; logging at INFO as in
-// production. The SPS stand-in (which checks every document strictly) and the proxy run in a
-// child process of their own (this file with --stand-ins), so that their event loop does not
-// delay the workers' and their CPU is counted apart. One deal of T tasks, all initialized, a challenge per task (the scheduler), then:
+// stand-in's server and validator, the counting JSON-RPC proxy), so `npm ci` must have run in
+// tests/e2e (tests/e2e/run.sh and bench/run.sh do it). One Gramine daemon (SPS over plain HTTP:
+// the provisioner with the least work of its own) reaches the node through the counting proxy;
+// logging at INFO as in production. The SPS stand-in and the proxy run in a child process of
+// their own (this file with --stand-ins, driven over IPC), so that their event loop does not
+// delay the workers' and their CPU is counted apart. One deal of T tasks, all initialized, a
+// challenge per task (as the scheduler does; counted), then:
 //   1. first sessions, one at a time, proxy counted per session: task 0 (first of the deal)
 //      and tasks 1..7 (first of a task of a known deal);
 //   2. warm-up: one session per remaining task, W at a time;
 //   3. ROUNDS rounds of N sessions by W workers (closed loop, one request in flight each,
 //      requests signed before the clock starts), tasks round-robin: sessions/s, p50/p99,
-//      proxy requests / sessions, daemon CPU per session;
-//   4. the floor: E sequential eth_call viewTaskABILegacy on the node directly (and through
+//      proxy requests / sessions, CPU per session of the daemon, anvil, stand-ins, workers;
+//   4. one worker, 100 sessions one at a time: the latency without queueing;
+//   5. the floor: E sequential eth_call viewTaskABILegacy on the node directly (and through
 //      the proxy), keep-alive, p50/p99.
 //
-// Env: SMS_BIN (default <repo>/build/iexec-sms, or $BUILD_DIR/iexec-sms),
+// Env: SMS_BIN (default <repo>/build/iexec-sms, or $BUILD_DIR/iexec-sms), BENCH_TMPDIR,
 //      BENCH_SESSIONS_WORKERS (8), BENCH_SESSIONS_TASKS (64), BENCH_SESSIONS_COUNT (400 per
 //      round), BENCH_ROUNDS (3), BENCH_SESSIONS_FLOOR_CALLS (200),
 //      BENCH_SESSIONS_SECONDS (150: past it, the measurement stops and what was measured is
@@ -63,10 +65,10 @@ const WORKERS = envInt('BENCH_SESSIONS_WORKERS', 8);
 const TASKS = envInt('BENCH_SESSIONS_TASKS', 64, 9);
 const COUNT = envInt('BENCH_SESSIONS_COUNT', 400);
 const ROUNDS = envInt('BENCH_ROUNDS', 3);
-const FLOOR_CALLS = envInt('BENCH_SESSIONS_FLOOR_CALLS', 200);
+const FLOOR_CALLS = envInt('BENCH_SESSIONS_FLOOR_CALLS', 200, 10);
 const MAX_SECONDS = envInt('BENCH_SESSIONS_SECONDS', 150, 10);
-const FIRST_TASKS = 8;
-const SEQ_COUNT = 100; // sessions of the one-worker latency run // tasks 0..7 get their first session one at a time, counted
+const FIRST_TASKS = 8; // tasks 0..7 get their first session one at a time, counted
+const SEQ_COUNT = 100; // sessions of the one-worker latency run
 const T_START = Date.now();
 const deadline = T_START + MAX_SECONDS * 1000;
 const timeLeft = () => deadline - Date.now();
@@ -378,7 +380,9 @@ async function main() {
     if (r.status !== 200 || !/^0x[0-9a-f]{40}$/.test(r.text)) throw new Error(`challenge of task ${task.idx}: ${r.status} ${r.text}`);
     challenges.push(r.text);
     if (task.idx === 0) {
-      rpcChallenge.push((await standIns.call('summary')).requests);
+      const first = await standIns.call('summary');
+      rpcChallenge.push(first.requests);
+      rpcChallenge.methods = first.methods;
       await standIns.call('reset');
     }
   }
@@ -412,7 +416,7 @@ async function main() {
   }
   const firstOfDeal = firstCounts[0];
   const firstOfTask = firstCounts.slice(1);
-  log(`sessions: JSON-RPC requests, challenge of the first task of the deal: ${rpcChallenge[0]};` +
+  log(`sessions: JSON-RPC requests, challenge of the first task of the deal: ${rpcChallenge[0]} (${JSON.stringify(rpcChallenge.methods)});` +
     ` challenge of a task of a known deal: ${fmt(rpcChallenge[1])} on average`);
   log(`sessions: JSON-RPC requests, first session of the deal: ${firstOfDeal} (${JSON.stringify(firstMethods.deal)});` +
     ` first session of tasks 1..${FIRST_TASKS - 1}: ${firstOfTask.join(' ')} (${JSON.stringify(firstMethods.task)})`);
@@ -469,8 +473,17 @@ async function main() {
   }
 
   // 4. The floor: the node's own eth_call round trip, directly and through the proxy.
-  const direct = await ethCallRtts(chain.rpcUrl, chain.hub, deal.tasks[0].taskid, FLOOR_CALLS);
-  const viaProxy = await ethCallRtts(proxyUrl, chain.hub, deal.tasks[0].taskid, Math.min(FLOOR_CALLS, 100));
+  // A failure here loses only the floor, not the figures measured above.
+  const rtts = async (url, n) => {
+    try {
+      return await ethCallRtts(url, chain.hub, deal.tasks[0].taskid, n);
+    } catch (e) {
+      warn(`floor: ${e.message}`);
+      return [];
+    }
+  };
+  const direct = await rtts(chain.rpcUrl, FLOOR_CALLS);
+  const viaProxy = await rtts(proxyUrl, Math.min(FLOOR_CALLS, 100));
   const floor = { p50: pct(direct, 0.5), p99: pct(direct, 0.99), n: direct.length, proxyP50: pct(viaProxy, 0.5) };
   log(`  floor: eth_call viewTaskABILegacy x ${direct.length}: p50 ${fmt(floor.p50, 3)} ms, p99 ${fmt(floor.p99, 3)} ms` +
     ` (through the proxy: p50 ${fmt(floor.proxyP50, 3)} ms)`);
