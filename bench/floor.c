@@ -39,6 +39,7 @@
 #include "crypto/keccak.h"
 #include "secrets/challenge.h"
 #include "store/store.h"
+#include "parallel.h"
 
 #define KEYS_MAX 64
 #define THREADS_MAX 256
@@ -244,48 +245,14 @@ static sms_status prepare_record(floor_bench *fb, long i)
     return eth_sign_personal(k->seckey, challenge, r->sig);
 }
 
-typedef struct {
-    floor_bench *fb;
-    long from, to;
-    sms_status status;
-} sign_job;
-
-static void *sign_main(void *arg)
-{
-    sign_job *job = arg;
-
-    job->status = SMS_OK;
-    for (long i = job->from; i < job->to && job->status == SMS_OK; i++)
-        job->status = prepare_record(job->fb, i);
-    return NULL;
-}
+static sms_status prepare_one(void *ctx, long i) { return prepare_record(ctx, i); }
 
 static sms_status prepare_records(floor_bench *fb)
 {
-    sign_job jobs[THREADS_MAX];
-    pthread_t tids[THREADS_MAX];
-    int started = 0;
-    sms_status ret = SMS_OK;
-
     fb->recs = calloc((size_t)fb->total, sizeof *fb->recs);
     if (fb->recs == NULL)
         return SMS_ENOMEM;
-    for (int t = 0; t < fb->threads; t++) {
-        jobs[t].fb = fb;
-        jobs[t].from = fb->total * t / fb->threads;
-        jobs[t].to = fb->total * (t + 1) / fb->threads;
-        if (pthread_create(&tids[t], NULL, sign_main, &jobs[t]) != 0) {
-            ret = SMS_ERR;
-            break;
-        }
-        started++;
-    }
-    for (int t = 0; t < started; t++) {
-        pthread_join(tids[t], NULL);
-        if (jobs[t].status != SMS_OK)
-            ret = jobs[t].status;
-    }
-    return ret;
+    return parallel_for(fb->total, fb->threads, prepare_one, fb);
 }
 
 /* ---- database ---- */

@@ -38,6 +38,7 @@
 #include "crypto/ethsig.h"
 #include "crypto/keccak.h"
 #include "secrets/challenge.h"
+#include "parallel.h"
 
 #define REQ_SLOT 1024        /* bytes reserved per serialised request */
 #define VALUE_MAX 256        /* value bytes at most (keeps requests within REQ_SLOT) */
@@ -264,31 +265,13 @@ static sms_status build_request(loadgen *lg, long i)
     return SMS_OK;
 }
 
-typedef struct {
-    loadgen *lg;
-    long from, to;
-    sms_status status;
-} sign_job;
-
-static void *sign_main(void *arg)
-{
-    sign_job *job = arg;
-
-    job->status = SMS_OK;
-    for (long i = job->from; i < job->to && job->status == SMS_OK; i++)
-        job->status = build_request(job->lg, i);
-    return NULL;
-}
+static sms_status build_one(void *ctx, long i) { return build_request(ctx, i); }
 
 /* Signing N requests costs N signatures: spread them over the cores. */
 static sms_status build_requests(loadgen *lg)
 {
-    sign_job jobs[SIGN_THREADS_MAX];
-    pthread_t tids[SIGN_THREADS_MAX];
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int nthreads = ncpu < 1 ? 1 : ncpu > SIGN_THREADS_MAX ? SIGN_THREADS_MAX : (int)ncpu;
-    int started = 0;
-    sms_status ret = SMS_OK;
 
     lg->reqs = malloc((size_t)lg->total * REQ_SLOT);
     lg->req_len = calloc((size_t)lg->total, sizeof *lg->req_len);
@@ -297,22 +280,7 @@ static sms_status build_requests(loadgen *lg)
         return SMS_ENOMEM;
     for (long i = 0; i < lg->total; i++)
         lg->lat_us[i] = UINT32_MAX;
-    for (int t = 0; t < nthreads; t++) {
-        jobs[t].lg = lg;
-        jobs[t].from = lg->total * t / nthreads;
-        jobs[t].to = lg->total * (t + 1) / nthreads;
-        if (pthread_create(&tids[t], NULL, sign_main, &jobs[t]) != 0) {
-            ret = SMS_ERR;
-            break;
-        }
-        started++;
-    }
-    for (int t = 0; t < started; t++) {
-        pthread_join(tids[t], NULL);
-        if (jobs[t].status != SMS_OK)
-            ret = jobs[t].status;
-    }
-    return ret;
+    return parallel_for(lg->total, nthreads, build_one, lg);
 }
 
 /* ---- connections ---- */
