@@ -350,11 +350,19 @@ static int srv_requests(tsrv *s)
     return n;
 }
 
-static int srv_handshake_failures(tsrv *s)
+/* The client may see the refused handshake before the server thread has counted it: wait
+ * (bounded) for the count to reach `at_least`, then return it. */
+static int srv_handshake_failures_reach(tsrv *s, int at_least)
 {
-    pthread_mutex_lock(&s->lock);
-    int n = s->handshake_failures;
-    pthread_mutex_unlock(&s->lock);
+    int n = 0;
+    for (int waited_ms = 0; waited_ms <= 2000; waited_ms += 5) {
+        pthread_mutex_lock(&s->lock);
+        n = s->handshake_failures;
+        pthread_mutex_unlock(&s->lock);
+        if (n >= at_least) break;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     return n;
 }
 
@@ -512,7 +520,7 @@ static void test_cas_rejects_unknown_client(void **state)
     provisioner *p = make(&c);
     assert_int_equal(provisioner_post_session(p, DOC, strlen(DOC)), TEE_SECURE_SESSION_STORAGE_CALL_FAILED);
     assert_int_equal(srv_requests(s), 0);
-    assert_int_equal(srv_handshake_failures(s), 1);
+    assert_int_equal(srv_handshake_failures_reach(s, 1), 1);
     provisioner_free(p);
     srv_stop(s);
 }
@@ -764,7 +772,7 @@ static void test_tdx_tls(void **state)
     provisioner *p = make(&c);
     assert_int_equal(provisioner_post_session(p, json, strlen(json)), TEE_SECURE_SESSION_STORAGE_CALL_FAILED);
     assert_int_equal(srv_requests(s), 0);
-    assert_int_equal(srv_handshake_failures(s), 1);
+    assert_int_equal(srv_handshake_failures_reach(s, 1), 1);
     provisioner_free(p);
     /* With the key store: accepted, any 2xx. */
     c.ssl_keystore = g_client_p12;
