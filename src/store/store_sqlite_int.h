@@ -72,7 +72,8 @@ typedef struct sq_store {
     sq_write_op *q_head;
     sq_write_op *q_tail;
     int q_len;
-    int writer_idle;      /* the writer sleeps on q_cv: a submitter must signal it */
+    int writer_idle;      /* the writer sleeps on q_cv: a submitter must signal it... */
+    int wake_at;          /* ...once q_len reaches this (1 when idle, the batch target when gathering) */
     int last_batch;       /* size of the previous batch, the target of the gathering wait */
     int stopping;
 } sq_store;

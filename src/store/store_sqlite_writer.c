@@ -302,12 +302,15 @@ static sq_write_op *take_batch(sq_store *s, int *n_out)
     return batch;
 }
 
-/* Group commit gathers: when fewer operations wait than the previous batch held, the
- * writers of that batch are most likely on their way back with their next write. Waiting
- * a fraction of an fsync for them costs less than an extra fsync. Caller holds q_mu. */
+/* Group commit gathers: when fewer operations wait than half the previous batch, the
+ * writers of that batch are most likely on their way back with their next write. Waiting a
+ * fraction of an fsync for them costs less than an extra fsync. Half, not all: committing
+ * one half while the other half is being verified keeps the two stages overlapped; waiting
+ * for everybody would run them in lockstep. Caller holds q_mu. */
 static void gather(sq_store *s)
 {
-    if (s->last_batch <= 1 || s->q_len >= s->last_batch || s->stopping)
+    int target = (s->last_batch + 1) / 2;
+    if (target <= 1 || s->q_len >= target || s->stopping)
         return;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -317,7 +320,8 @@ static void gather(sq_store *s)
         until.tv_nsec -= 1000000000L;
     }
     s->writer_idle = 1;
-    while (s->q_len < s->last_batch && !s->stopping)
+    s->wake_at = target;
+    while (s->q_len < target && !s->stopping)
         if (pthread_cond_timedwait(&s->q_cv, &s->q_mu, &until) != 0)
             break;
     s->writer_idle = 0;
@@ -333,6 +337,7 @@ static void *writer_main(void *arg)
         int n = 0;
 
         s->writer_idle = 1;
+        s->wake_at = 1;
         while (!s->q_head && !s->stopping)
             pthread_cond_wait(&s->q_cv, &s->q_mu);
         s->writer_idle = 0;
@@ -401,7 +406,8 @@ static sms_status submit(sq_store *s, sq_write_op *op)
         s->q_head = op;
     s->q_tail = op;
     s->q_len++;
-    if (s->writer_idle)
+    /* While gathering, the writer only needs waking once its batch is full. */
+    if (s->writer_idle && s->q_len >= s->wake_at)
         pthread_cond_signal(&s->q_cv);
     pthread_mutex_unlock(&s->q_mu);
     while (sem_wait(&op->done) != 0) {
@@ -425,7 +431,8 @@ static sms_status submit_async(sq_store *s, sq_write_op *op)
         s->q_head = op;
     s->q_tail = op;
     s->q_len++;
-    if (s->writer_idle)
+    /* While gathering, the writer only needs waking once its batch is full. */
+    if (s->writer_idle && s->q_len >= s->wake_at)
         pthread_cond_signal(&s->q_cv);
     pthread_mutex_unlock(&s->q_mu);
     return SMS_OK;
