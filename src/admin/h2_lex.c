@@ -1,5 +1,4 @@
 /* H2 script tokeniser. */
-#include "core/errbuf.h"
 #include "admin/h2_lex.h"
 
 #include <stdarg.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/errbuf.h"
 #include "core/secure.h"
 
 void h2_lex_init(h2_lexer *lx, const char *s, size_t len)

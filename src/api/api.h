@@ -79,7 +79,7 @@ typedef void (*api_status_mapper)(http_response *resp, sms_status st, const char
  * response when the write completes. Otherwise map() is applied at once. */
 typedef sms_status (*api_write_start)(void *args, secrets_done_fn done, void *done_ctx);
 void api_run_write(http_request *req, http_response *resp, api_write_start start, void *args, api_status_mapper map);
-/* NUL-terminated copy of the body for services that hash raw bytes; NULL when absent. */
+/* 1 when the request carries a non-empty body (an empty one fails binding: 400). */
 int api_has_body(const http_request *req);
 /* "0x"+40 hex or 40 hex digits: anything else is a malformed address (400). */
 int api_address_well_formed(const char *s);
